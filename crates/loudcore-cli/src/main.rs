@@ -1,0 +1,64 @@
+//! The `loudcore` command: the core library at a shell.
+
+mod analyze;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    internal error (a bug: please report it)
+  2    invalid options or usage
+  3    input file not found
+  4    I/O error (unreadable input, unwritable output, a directory given as input)
+  5    unsupported format (not audio, or a codec loudcore does not read)
+  6    corrupt input (damaged, truncated or empty)
+  7    input outside the limits (size, duration, channels, sample rate, format)
+  8    silent input (nothing to normalize)
+  130  cancelled
+
+Errors are printed as one line on stderr: `error: <file>: <what is wrong>`.";
+
+#[derive(Parser, Debug)]
+#[command(name = "loudcore", version, about = "Measure and normalize audio loudness (EBU R128 / ITU-R BS.1770) without FFmpeg", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Measure integrated loudness, loudness range, true peak and stream facts.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(analyze::Args),
+}
+
+fn main() -> ExitCode {
+    // Panics are turned into errors by the library; keep their default report off the
+    // terminal so the user sees one clean `error:` line.
+    std::panic::set_hook(Box::new(|_| {}));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+    });
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.class().exit_code().clamp(1, 255) as u8)
+        }
+        Err(_) => {
+            eprintln!("error: internal error (a bug in loudcore: please report it)");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Inputs: where bytes come from, what format they hold, and the limits they must meet.
+
+mod limits;
+mod probe;
+mod sniff;
+mod source;
+
+pub use limits::Limits;
+pub(crate) use probe::{Opened, open, open_error};
+pub use probe::{Probe, Tags, probe};
+pub use sniff::Format;
+pub use source::Input;

@@ -1,0 +1,22 @@
+//! loudcore: decode an upload, measure its loudness (EBU R128 / ITU-R BS.1770), and
+//! normalize and package it, without shelling out to FFmpeg.
+//!
+//! ```no_run
+//! let analysis = loudcore::analyze(&loudcore::Input::from("mix.mp3"))?;
+//! println!("{:.1} LUFS", analysis.integrated_lufs.unwrap_or(f64::NEG_INFINITY));
+//! # Ok::<(), loudcore::Error>(())
+//! ```
+
+mod decode;
+mod error;
+mod input;
+mod job;
+mod loudness;
+mod pipeline;
+
+pub use decode::DecodeOptions;
+pub use error::{Error, ErrorClass, Result};
+pub use input::{Format, Input, Limits, Probe, Tags, probe};
+pub use job::{CancelToken, ProgressFn, Stage};
+pub use loudness::{Analysis, CurvePoint};
+pub use pipeline::{AnalyzeOptions, analyze, analyze_with};

@@ -1,0 +1,114 @@
+//! The K-weighting pre-filter of ITU-R BS.1770: a high shelf followed by a high pass,
+//! derived for any sample rate from the analogue prototype (the published 48 kHz
+//! coefficients are this design evaluated at 48 kHz).
+
+/// One biquad section, transposed direct form II, in f64: the 38 Hz high pass has poles
+/// so close to the unit circle that f32 state drifts by hundredths of an LU.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Biquad {
+    b0: f64,
+    b1: f64,
+    b2: f64,
+    a1: f64,
+    a2: f64,
+    z1: f64,
+    z2: f64,
+}
+
+impl Biquad {
+    #[inline(always)]
+    fn run(&mut self, x: f64) -> f64 {
+        let y = self.b0 * x + self.z1;
+        self.z1 = self.b1 * x - self.a1 * y + self.z2;
+        self.z2 = self.b2 * x - self.a2 * y;
+        y
+    }
+}
+
+/// The two K-weighting stages for one channel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KWeighting {
+    shelf: Biquad,
+    highpass: Biquad,
+}
+
+impl KWeighting {
+    pub(crate) fn new(sample_rate: u32) -> Self {
+        let fs = f64::from(sample_rate);
+        // Stage 1: high shelf, +4 dB above ~1.7 kHz (head acoustics).
+        let f0 = 1681.974_450_955_533;
+        let gain_db = 3.999_843_853_973_347;
+        let q = 0.707_175_236_955_419_6;
+        let k = (std::f64::consts::PI * f0 / fs).tan();
+        let vh = 10f64.powf(gain_db / 20.0);
+        let vb = vh.powf(0.499_666_774_154_541_6);
+        let a0 = 1.0 + k / q + k * k;
+        let shelf = Biquad {
+            b0: (vh + vb * k / q + k * k) / a0,
+            b1: 2.0 * (k * k - vh) / a0,
+            b2: (vh - vb * k / q + k * k) / a0,
+            a1: 2.0 * (k * k - 1.0) / a0,
+            a2: (1.0 - k / q + k * k) / a0,
+            z1: 0.0,
+            z2: 0.0,
+        };
+        // Stage 2: RLB high pass at ~38 Hz.
+        let f0 = 38.135_470_876_024_44;
+        let q = 0.500_327_037_323_877_3;
+        let k = (std::f64::consts::PI * f0 / fs).tan();
+        let a0 = 1.0 + k / q + k * k;
+        let highpass = Biquad {
+            b0: 1.0,
+            b1: -2.0,
+            b2: 1.0,
+            a1: 2.0 * (k * k - 1.0) / a0,
+            a2: (1.0 - k / q + k * k) / a0,
+            z1: 0.0,
+            z2: 0.0,
+        };
+        KWeighting { shelf, highpass }
+    }
+
+    /// Filters `x` and returns the sum of squares of the weighted signal.
+    #[inline]
+    pub(crate) fn sum_squares(&mut self, x: &[f32]) -> f64 {
+        let mut s = self.shelf;
+        let mut h = self.highpass;
+        let mut acc = 0.0f64;
+        for &v in x {
+            let y = h.run(s.run(f64::from(v)));
+            acc += y * y;
+        }
+        // Flush denormals after long silences so the next block does not crawl.
+        for st in [&mut s, &mut h] {
+            if st.z1.abs() < 1e-30 {
+                st.z1 = 0.0;
+            }
+            if st.z2.abs() < 1e-30 {
+                st.z2 = 0.0;
+            }
+        }
+        self.shelf = s;
+        self.highpass = h;
+        acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 48 kHz coefficients printed in ITU-R BS.1770-4, Tables 1 and 2.
+    #[test]
+    fn matches_published_48k_coefficients() {
+        let k = KWeighting::new(48_000);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(k.shelf.b0, 1.535_124_859_586_97));
+        assert!(close(k.shelf.b1, -2.691_696_189_406_38));
+        assert!(close(k.shelf.b2, 1.198_392_810_852_85));
+        assert!(close(k.shelf.a1, -1.690_659_293_182_41));
+        assert!(close(k.shelf.a2, 0.732_480_774_215_85));
+        assert!(close(k.highpass.a1, -1.990_047_454_833_98));
+        assert!(close(k.highpass.a2, 0.990_072_250_366_21));
+    }
+}

@@ -1,0 +1,187 @@
+//! True-peak measurement (ITU-R BS.1770 Annex 2): oversample, then take the largest
+//! absolute value. Oversampling is 4x below 96 kHz and 2x below 192 kHz, as the annex
+//! asks, through a polyphase windowed-sinc interpolator so every input sample costs
+//! one small dot product per phase.
+
+/// Taps per polyphase branch. 12 matches the 48-tap filter of the annex.
+const TAPS: usize = 12;
+/// Phases of the largest oversampling factor; smaller factors leave the rest zero.
+const MAX_PHASES: usize = 4;
+
+/// Oversampling factor the annex asks for at `sample_rate`.
+pub(crate) fn factor_for(sample_rate: u32) -> usize {
+    if sample_rate < 96_000 {
+        4
+    } else if sample_rate < 192_000 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Polyphase coefficients laid out tap-major so the inner loop is one 4-wide multiply-add
+/// per tap, which the compiler turns into SIMD.
+#[derive(Clone, Debug)]
+pub(crate) struct Interpolator {
+    factor: usize,
+    coeffs: [[f32; MAX_PHASES]; TAPS],
+}
+
+impl Interpolator {
+    pub(crate) fn new(factor: usize) -> Self {
+        let mut coeffs = [[0f32; MAX_PHASES]; TAPS];
+        if factor > 1 {
+            // A windowed sinc of length factor*TAPS whose zero crossings fall on the input
+            // sample grid, so phase 0 reproduces the input and the other phases interpolate.
+            let len = factor * TAPS;
+            let center = (len / 2) as f64;
+            let beta = 6.0;
+            let i0_beta = bessel_i0(beta);
+            for (n, _) in (0..len).enumerate() {
+                let t = (n as f64 - center) / factor as f64;
+                let sinc = if t == 0.0 {
+                    1.0
+                } else {
+                    (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
+                };
+                let r = (n as f64 - center) / center;
+                let w = if r.abs() <= 1.0 {
+                    bessel_i0(beta * (1.0 - r * r).sqrt()) / i0_beta
+                } else {
+                    0.0
+                };
+                let tap = n / factor;
+                let phase = n % factor;
+                coeffs[TAPS - 1 - tap][phase] = (sinc * w) as f32;
+            }
+        } else {
+            coeffs[TAPS - 1 - TAPS / 2][0] = 1.0;
+        }
+        Interpolator { factor, coeffs }
+    }
+
+    /// Largest absolute interpolated value over `buf`, where `buf` holds `TAPS - 1` samples
+    /// of history followed by the new samples.
+    #[inline]
+    pub(crate) fn peak(&self, buf: &[f32]) -> f32 {
+        if buf.len() < TAPS {
+            return 0.0;
+        }
+        let mut peak = [0f32; MAX_PHASES];
+        for w in buf.windows(TAPS) {
+            let mut acc = [0f32; MAX_PHASES];
+            for (x, c) in w.iter().zip(self.coeffs.iter()) {
+                for p in 0..MAX_PHASES {
+                    acc[p] += x * c[p];
+                }
+            }
+            for p in 0..MAX_PHASES {
+                peak[p] = peak[p].max(acc[p].abs());
+            }
+        }
+        peak.iter().take(self.factor.max(1)).fold(0f32, |a, &b| a.max(b))
+    }
+}
+
+/// Per-channel true-peak state: the interpolator history carried between blocks.
+#[derive(Clone, Debug)]
+pub(crate) struct TruePeak {
+    interp: Interpolator,
+    scratch: Vec<f32>,
+    history: Vec<Vec<f32>>,
+    peak: Vec<f32>,
+}
+
+impl TruePeak {
+    pub(crate) fn new(sample_rate: u32, channels: usize) -> Self {
+        TruePeak {
+            interp: Interpolator::new(factor_for(sample_rate)),
+            scratch: Vec::new(),
+            history: vec![vec![0.0; TAPS - 1]; channels],
+            peak: vec![0.0; channels],
+        }
+    }
+
+    /// Feeds one channel's new samples (already de-interleaved).
+    pub(crate) fn push(&mut self, channel: usize, samples: &[f32]) {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.history[channel]);
+        self.scratch.extend_from_slice(samples);
+        let p = self.interp.peak(&self.scratch);
+        if p > self.peak[channel] {
+            self.peak[channel] = p;
+        }
+        let tail = self.scratch.len() - (TAPS - 1);
+        self.history[channel].copy_from_slice(&self.scratch[tail..]);
+    }
+
+    /// Flushes the interpolator with silence so the last input samples are measured too.
+    pub(crate) fn finish(&mut self) {
+        let zeros = [0f32; TAPS];
+        for ch in 0..self.peak.len() {
+            self.push(ch, &zeros);
+        }
+    }
+
+    /// Linear true peak per channel.
+    pub(crate) fn peaks(&self) -> &[f32] {
+        &self.peak
+    }
+}
+
+/// Modified Bessel function of the first kind, order 0 (for the Kaiser window).
+fn bessel_i0(x: f64) -> f64 {
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let q = x * x / 4.0;
+    for k in 1..50 {
+        term *= q / (k * k) as f64;
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp_db(rate: u32, freq: f64, phase: f64, amp: f64) -> f64 {
+        let mut tp = TruePeak::new(rate, 1);
+        let n = rate as usize;
+        let x: Vec<f32> = (0..n)
+            .map(|i| {
+                (amp * (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64 + phase).sin())
+                    as f32
+            })
+            .collect();
+        for chunk in x.chunks(1000) {
+            tp.push(0, chunk);
+        }
+        tp.finish();
+        20.0 * f64::from(tp.peaks()[0]).log10()
+    }
+
+    #[test]
+    fn phase_zero_reproduces_input() {
+        let it = Interpolator::new(4);
+        let mut buf = vec![0f32; TAPS - 1];
+        buf.extend_from_slice(&[0.0, 0.5, -0.25, 0.0]);
+        buf.extend_from_slice(&[0f32; TAPS]);
+        assert!((it.peak(&buf) - 0.5).abs() < 0.05);
+    }
+
+    #[test]
+    fn finds_intersample_peaks() {
+        // A sine at fs/4 sampled at 45 degrees: samples reach only 0.707 of the amplitude.
+        for rate in [44_100, 48_000] {
+            let f = rate as f64 / 4.0;
+            let db = tp_db(rate, f, std::f64::consts::FRAC_PI_4, 0.5);
+            assert!((db - 20.0 * 0.5f64.log10()).abs() < 0.2, "{rate}: {db}");
+        }
+        let db = tp_db(96_000, 997.0, 0.3, 0.5);
+        assert!((db + 6.02).abs() < 0.1, "{db}");
+    }
+}

@@ -1,0 +1,113 @@
+use crate::decode::{self, DecodeOptions};
+use crate::error::Result;
+use crate::input::{self, Input, Limits};
+use crate::job::{CancelToken, Control, ProgressFn, Stage};
+use crate::loudness::{Analysis, Meter, channel_weights};
+
+/// Options of [`analyze_with`].
+#[derive(Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Limits the input must meet.
+    pub limits: Limits,
+    /// How damaged data is treated.
+    pub decode: DecodeOptions,
+    /// Also return momentary and short-term loudness every 100 ms.
+    pub curve: bool,
+    /// Stops the job from another thread.
+    pub cancel: Option<CancelToken>,
+    /// Called with `(Stage::Analyze, fraction)` as decoding advances.
+    pub on_progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for AnalyzeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnalyzeOptions")
+            .field("limits", &self.limits)
+            .field("decode", &self.decode)
+            .field("curve", &self.curve)
+            .field("cancel", &self.cancel)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| "Fn"))
+            .finish()
+    }
+}
+
+/// Measures an input with default options.
+///
+/// ```no_run
+/// let a = loudcore::analyze(&"upload.mp3".into())?;
+/// println!("{:?} LUFS, {:?} dBTP", a.integrated_lufs, a.true_peak_dbtp);
+/// # Ok::<(), loudcore::Error>(())
+/// ```
+pub fn analyze(input: &Input) -> Result<Analysis> {
+    analyze_with(input, &AnalyzeOptions::default())
+}
+
+/// Measures an input: decodes it once, streaming, and meters every sample.
+pub fn analyze_with(input: &Input, opts: &AnalyzeOptions) -> Result<Analysis> {
+    let file = input.name();
+    super::guard(&file, || {
+        let mut ctl = Control::new(file.clone(), opts.cancel.clone(), opts.on_progress.clone());
+        ctl.stage(Stage::Analyze, 0.0, 1.0);
+        let analysis = measure(input, &opts.limits, &opts.decode, opts.curve, &mut ctl)?;
+        ctl.done();
+        Ok(analysis)
+    })
+}
+
+/// Pass 1 of every job: decode and meter, within the current progress stage.
+pub(crate) fn measure(
+    input: &Input,
+    limits: &Limits,
+    decode_opts: &DecodeOptions,
+    curve: bool,
+    ctl: &mut Control,
+) -> Result<Analysis> {
+    let file = input.name();
+    let opened = input::open(input, limits)?;
+    let probe = opened.probe.clone();
+    let weights = channel_weights(probe.channels as usize, probe.channel_mask);
+    let mut meter = Meter::new(probe.sample_rate, weights, curve);
+    let max_frames = limits
+        .max_duration_s
+        .map(|s| (s * f64::from(probe.sample_rate)).ceil() as u64);
+    let mut frames = 0u64;
+    let stats = decode::stream(opened, &file, decode_opts, ctl, |block| {
+        meter.push(block);
+        frames += (block.len() / probe.channels as usize) as u64;
+        // Headers can lie about duration: enforce the limit on what actually decodes.
+        if let Some(max) = max_frames {
+            if frames > max {
+                limits.check_duration(&file, frames as f64 / f64::from(probe.sample_rate))?;
+            }
+        }
+        Ok(())
+    })?;
+    let duration_s = stats.frames as f64 / f64::from(probe.sample_rate);
+    limits.check_duration(&file, duration_s)?;
+    let l = meter.finish();
+    let bit_rate = match probe.bit_rate {
+        Some(b) if probe.frames.is_some() => Some(b),
+        _ if duration_s > 0.0 && probe.format != crate::input::Format::Wav => {
+            Some((probe.byte_len as f64 * 8.0 / duration_s).round() as u64)
+        }
+        other => other,
+    };
+    Ok(Analysis {
+        integrated_lufs: l.integrated_lufs,
+        true_peak_dbtp: l.true_peak_dbtp,
+        sample_peak_dbfs: l.sample_peak_dbfs,
+        lra_lu: l.lra_lu,
+        threshold_lufs: l.threshold_lufs,
+        max_momentary_lufs: l.max_momentary_lufs,
+        max_short_term_lufs: l.max_short_term_lufs,
+        duration_s,
+        sample_rate: probe.sample_rate,
+        channels: probe.channels,
+        codec: probe.codec,
+        format: probe.format,
+        bit_rate,
+        skipped_frames: stats.skipped_frames,
+        warnings: stats.warnings,
+        curve: l.curve,
+    })
+}

@@ -1,0 +1,17 @@
+//! Jobs that tie the stages together: analyze now; normalize and HLS build on it.
+
+mod analyze;
+
+pub use analyze::{AnalyzeOptions, analyze, analyze_with};
+
+use crate::decode::panic_message;
+use crate::error::{Error, Result};
+
+/// Runs a job so that a panic anywhere inside becomes [`Error::Internal`] instead of
+/// unwinding into the host (a Python worker, a Node process, a mobile app).
+pub(crate) fn guard<T>(file: &str, job: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+        Ok(r) => r,
+        Err(p) => Err(Error::Internal { file: file.to_string(), detail: panic_message(&p) }),
+    }
+}
