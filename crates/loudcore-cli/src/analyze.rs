@@ -22,6 +22,9 @@ pub struct Args {
     /// Analyse what there is of a truncated file instead of failing.
     #[arg(long)]
     pub allow_truncated: bool,
+    /// Decoder threads (1-8); the result is identical whatever the count.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub threads: u8,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -66,7 +69,11 @@ pub fn run(args: Args) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
     let opts = AnalyzeOptions {
         limits: args.limits.to_limits(),
-        decode: DecodeOptions { strict: args.strict, allow_truncated: args.allow_truncated },
+        decode: DecodeOptions {
+            strict: args.strict,
+            allow_truncated: args.allow_truncated,
+            threads: usize::from(args.threads),
+        },
         curve: args.curve,
         cancel: None,
         on_progress,

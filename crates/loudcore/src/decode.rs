@@ -1,17 +1,19 @@
-//! Streaming decode into interleaved f32 blocks. The decoder runs on its own thread and
-//! hands fixed-size blocks over a bounded channel, so memory stays constant whatever the
-//! duration and decoding overlaps with whatever consumes the blocks.
+//! Streaming decode into interleaved f32 blocks. Demuxing, decoding and whatever consumes
+//! the blocks run on separate threads joined by bounded channels, so memory stays constant
+//! whatever the duration and the stages overlap.
 
 use std::sync::mpsc;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::FormatReader;
+use symphonia::core::packet::Packet;
 
 use crate::error::{Error, Result};
 use crate::input::Opened;
 use crate::job::Control;
 
-/// How decoding treats damaged data.
+/// How decoding treats damaged data, and how many threads it may use.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct DecodeOptions {
@@ -20,11 +22,14 @@ pub struct DecodeOptions {
     /// Accept an input that ends before its headers say it should (analysing what is
     /// there, with a warning) instead of failing with [`Error::Truncated`].
     pub allow_truncated: bool,
+    /// Decoder threads for one job (1 to 8). Default 2: decoding is the costliest stage of
+    /// analysis, and the output is bit-identical whatever the count.
+    pub threads: usize,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { strict: false, allow_truncated: false }
+        DecodeOptions { strict: false, allow_truncated: false, threads: 2 }
     }
 }
 
@@ -33,7 +38,7 @@ impl Default for DecodeOptions {
 pub(crate) struct DecodeStats {
     /// Sample frames delivered.
     pub frames: u64,
-    /// Packets skipped because they could not be read or decoded.
+    /// Packets skipped or concealed because they could not be read or decoded.
     pub skipped_frames: u64,
     /// Human-readable notes about damage that was tolerated.
     pub warnings: Vec<String>,
@@ -41,192 +46,169 @@ pub(crate) struct DecodeStats {
 
 /// Sample frames per block handed to the consumer.
 const BLOCK_FRAMES: usize = 8192;
-/// Blocks in flight between the decoder thread and the consumer.
-const QUEUE: usize = 4;
+/// Packets per chunk handed to one decoder thread (about 3 s of MP3).
+const CHUNK_PACKETS: usize = 128;
 /// Largest plausible decoded sample: lossy codecs overshoot full scale by a few dB on hot
 /// masters (+3.5 dBFS seen), never by 12 dB.
 const MAX_SANE_SAMPLE: f32 = 4.0;
-/// Consecutive unreadable packets after which a stream is declared undecodable.
-const MAX_CONSECUTIVE_ERRORS: u64 = 2000;
+/// Unreadable packets in a row after which a stream is declared undecodable.
+const MAX_CONSECUTIVE_ERRORS: u64 = 100_000;
 
-struct Decoder {
-    opened: Opened,
-    decoder: Box<dyn AudioDecoder>,
-    file: String,
-    opts: DecodeOptions,
+/// Packets decoded and thrown away before a chunk so a fresh decoder reaches the exact
+/// state a sequential one would have: the MP3 bit reservoir reaches back at most 511 bytes
+/// (a few frames), and MDCT overlap and synthesis history span one frame. PCM and FLAC
+/// frames stand alone.
+fn preroll_packets(codec: &str) -> usize {
+    if codec.starts_with("pcm") || codec == "flac" { 0 } else { 8 }
+}
+
+/// A run of packets for one decoder, with the packets before it to warm up on.
+struct Chunk {
+    seq: u64,
+    preroll: Vec<Packet>,
+    packets: Vec<Packet>,
+}
+
+/// A decoded chunk.
+#[derive(Default)]
+struct Decoded {
+    samples: Vec<f32>,
+    frames: u64,
+    skipped: u64,
+    first_damage: Option<String>,
+}
+
+/// Decodes one chunk with a decoder that may hold state from an unrelated chunk.
+fn decode_chunk(
+    decoder: &mut dyn AudioDecoder,
+    chunk: &Chunk,
     channels: usize,
-    stats: DecodeStats,
-    scratch: Vec<f32>,
+    rate: u32,
+    scratch: &mut Vec<f32>,
+) -> Result<Decoded, String> {
+    if !chunk.preroll.is_empty() {
+        decoder.reset();
+        for p in &chunk.preroll {
+            let _ = decoder.decode(p);
+        }
+    }
+    let mut out = Decoded::default();
+    for packet in &chunk.packets {
+        let damage = |out: &mut Decoded, what: String| {
+            out.skipped += 1;
+            out.first_damage.get_or_insert(what);
+        };
+        match decoder.decode(packet) {
+            Ok(buf) => {
+                if buf.spec().channels().count() != channels || buf.spec().rate() != rate {
+                    // A frame whose header changed the layout is damage, not a new stream.
+                    damage(&mut out, "frame with a different channel count or sample rate".into());
+                    continue;
+                }
+                if buf.frames() == 0 {
+                    continue;
+                }
+                let frames = buf.frames() as u64;
+                buf.copy_to_vec_interleaved(scratch);
+                // Damaged MP3 frames can decode "successfully" into values far beyond full
+                // scale (+90 dBFS) or NaN. Conceal such a frame with silence, which keeps
+                // the timeline, and count it as damaged.
+                if scratch.iter().any(|x| !(x.abs() <= MAX_SANE_SAMPLE)) {
+                    scratch.fill(0.0);
+                    damage(&mut out, "frame decodes to values far beyond full scale".into());
+                }
+                out.samples.extend_from_slice(scratch);
+                out.frames += frames;
+            }
+            Err(SymError::Unsupported(what)) => return Err(format!("unsupported codec feature: {what}")),
+            Err(e) => damage(&mut out, e.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// What the demuxing thread saw.
+#[derive(Default)]
+struct ReadOutcome {
+    skipped: u64,
+    first_damage: Option<String>,
     ended_mid_packet: bool,
 }
 
-impl Decoder {
-    fn new(opened: Opened, file: String, opts: DecodeOptions) -> Result<Self> {
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(&opened.params, &AudioDecoderOptions::default())
-            .map_err(|e| crate::input::open_error(&file, opened.probe.format, e))?;
-        let channels = opened.probe.channels as usize;
-        Ok(Decoder {
-            opened,
-            decoder,
-            file,
-            opts,
-            channels,
-            stats: DecodeStats::default(),
-            scratch: Vec::new(),
-            ended_mid_packet: false,
-        })
-    }
-
-    fn corrupt(&self, what: String) -> Error {
-        Error::CorruptInput { file: self.file.clone(), detail: what }
-    }
-
-    /// Records a damaged packet, or fails in strict mode.
-    fn skip(&mut self, what: &str, consecutive: &mut u64) -> Result<()> {
-        self.stats.skipped_frames += 1;
-        *consecutive += 1;
-        if self.opts.strict {
-            let at = self.stats.frames as f64 / f64::from(self.opened.probe.sample_rate);
-            return Err(self.corrupt(format!("damaged frame at {at:.3} s: {what}")));
-        }
-        if *consecutive >= MAX_CONSECUTIVE_ERRORS {
-            return Err(self.corrupt(format!("{consecutive} damaged frames in a row: {what}")));
-        }
-        Ok(())
-    }
-
-    /// Appends decoded frames to `out` until it holds at least `BLOCK_FRAMES` frames or the
-    /// stream ends. Returns false at the end of the stream.
-    fn fill(&mut self, out: &mut Vec<f32>) -> Result<bool> {
-        let mut consecutive = 0u64;
-        while out.len() < BLOCK_FRAMES * self.channels {
-            let packet = match self.opened.reader.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => return Ok(false),
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    self.ended_mid_packet = true;
-                    return Ok(false);
+/// Reads packets and deals them out in chunks, round-robin, to the decoder threads.
+fn read_packets(
+    reader: &mut dyn FormatReader,
+    track_id: u32,
+    file: &str,
+    preroll: usize,
+    strict: bool,
+    senders: &[mpsc::SyncSender<Chunk>],
+) -> Result<ReadOutcome> {
+    let mut outcome = ReadOutcome::default();
+    let mut seq = 0u64;
+    let mut packets = Vec::with_capacity(CHUNK_PACKETS);
+    let mut previous: Vec<Packet> = Vec::new();
+    let mut consecutive = 0u64;
+    let send = |seq: u64, preroll_pk: Vec<Packet>, packets: Vec<Packet>| -> bool {
+        let chunk = Chunk { seq, preroll: preroll_pk, packets };
+        senders[(seq % senders.len() as u64) as usize].send(chunk).is_ok()
+    };
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                outcome.ended_mid_packet = true;
+                break;
+            }
+            Err(SymError::IoError(e)) => return Err(Error::Io { file: file.into(), source: e }),
+            Err(SymError::ResetRequired) => {
+                return Err(Error::UnsupportedFormat {
+                    file: file.into(),
+                    detail: "the stream changes its codec parameters part-way (chained stream)".into(),
+                });
+            }
+            Err(SymError::Unsupported(what)) => {
+                return Err(Error::UnsupportedFormat {
+                    file: file.into(),
+                    detail: format!("unsupported feature: {what}"),
+                });
+            }
+            Err(e) => {
+                outcome.skipped += 1;
+                consecutive += 1;
+                if strict || consecutive >= MAX_CONSECUTIVE_ERRORS {
+                    return Err(Error::CorruptInput { file: file.into(), detail: format!("damaged stream: {e}") });
                 }
-                Err(SymError::IoError(e)) => return Err(Error::Io { file: self.file.clone(), source: e }),
-                Err(SymError::DecodeError(what)) => {
-                    self.skip(what, &mut consecutive)?;
-                    continue;
-                }
-                Err(SymError::ResetRequired) => {
-                    return Err(Error::UnsupportedFormat {
-                        file: self.file.clone(),
-                        detail: "the stream changes its codec parameters part-way (chained stream)".into(),
-                    });
-                }
-                Err(SymError::Unsupported(what)) => {
-                    return Err(Error::UnsupportedFormat {
-                        file: self.file.clone(),
-                        detail: format!("unsupported feature: {what}"),
-                    });
-                }
-                Err(e) => return Err(self.corrupt(e.to_string())),
-            };
-            if packet.track_id != self.opened.track_id {
+                outcome.first_damage.get_or_insert(e.to_string());
                 continue;
             }
-            match self.decoder.decode(&packet) {
-                Ok(buf) => {
-                    if buf.spec().channels().count() != self.channels
-                        || buf.spec().rate() != self.opened.probe.sample_rate
-                    {
-                        // A frame whose header changed the layout is damage, not a new stream.
-                        self.skip("frame with a different channel count or rate", &mut consecutive)?;
-                        continue;
-                    }
-                    consecutive = 0;
-                    if buf.frames() == 0 {
-                        continue;
-                    }
-                    buf.copy_to_vec_interleaved(&mut self.scratch);
-                    // Damaged MP3 frames can decode "successfully" into values far beyond
-                    // full scale (+90 dBFS) or NaN. Conceal such a frame with silence, which
-                    // keeps the timeline, and count it as damaged.
-                    let frames = buf.frames() as u64;
-                    let insane = self.scratch.iter().any(|x| !(x.abs() <= MAX_SANE_SAMPLE));
-                    if insane {
-                        self.scratch.fill(0.0);
-                    }
-                    out.extend_from_slice(&self.scratch);
-                    self.stats.frames += frames;
-                    if insane {
-                        self.skip("frame decodes to values far beyond full scale", &mut consecutive)?;
-                    }
-                }
-                Err(SymError::DecodeError(what)) => self.skip(what, &mut consecutive)?,
-                Err(SymError::IoError(_)) => self.skip("frame data ends early", &mut consecutive)?,
-                Err(SymError::Unsupported(what)) => {
-                    return Err(Error::UnsupportedFormat {
-                        file: self.file.clone(),
-                        detail: format!("unsupported codec feature: {what}"),
-                    });
-                }
-                Err(e) => self.skip(&e.to_string(), &mut consecutive)?,
-            }
-        }
-        Ok(true)
-    }
-
-    /// Checks the stream as a whole once it has ended.
-    fn finish(mut self) -> Result<DecodeStats> {
-        let rate = f64::from(self.opened.probe.sample_rate);
-        let got = self.stats.frames;
-        if got == 0 {
-            let detail = if self.stats.skipped_frames > 0 {
-                format!("nothing decodable: all {} frames are damaged", self.stats.skipped_frames)
-            } else {
-                "the stream holds no audio samples".to_string()
-            };
-            return Err(self.corrupt(detail));
-        }
-        // Allow a packet or two of slack: containers count frames in different ways.
-        let slack = (rate * 0.1) as u64 + 4096;
-        let missing = match self.opened.probe.frames {
-            Some(expected) if got + slack < expected && self.stats.skipped_frames == 0 => {
-                Some(format!(
-                    "headers announce {:.3} s but the data ends at {:.3} s",
-                    expected as f64 / rate,
-                    got as f64 / rate
-                ))
-            }
-            Some(expected) if got + slack < expected => {
-                // Skipped packets account for part of the gap; only a gap larger than
-                // they can explain is truncation.
-                let explained = self.stats.skipped_frames * 4608;
-                (got + slack + explained < expected).then(|| {
-                    format!(
-                        "headers announce {:.3} s but the data ends at {:.3} s",
-                        expected as f64 / rate,
-                        got as f64 / rate
-                    )
-                })
-            }
-            _ if self.ended_mid_packet => {
-                Some(format!("the data ends in the middle of a frame at {:.3} s", got as f64 / rate))
-            }
-            _ => None,
         };
-        if let Some(detail) = missing {
-            if !self.opts.allow_truncated {
-                return Err(Error::Truncated { file: self.file.clone(), detail });
+        consecutive = 0;
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets.push(packet);
+        if packets.len() == CHUNK_PACKETS {
+            let next_preroll = packets[packets.len().saturating_sub(preroll)..].to_vec();
+            let pre = std::mem::replace(&mut previous, next_preroll);
+            if !send(seq, pre, std::mem::replace(&mut packets, Vec::with_capacity(CHUNK_PACKETS))) {
+                return Ok(outcome); // the consumer stopped
             }
-            self.stats.warnings.push(format!("truncated: {detail}"));
+            seq += 1;
         }
-        if self.stats.skipped_frames > 0 {
-            let n = self.stats.skipped_frames;
-            self.stats.warnings.push(format!("skipped {n} damaged frame{}", if n == 1 { "" } else { "s" }));
-        }
-        Ok(self.stats)
     }
+    if !packets.is_empty() {
+        send(seq, previous, packets);
+    }
+    Ok(outcome)
 }
 
-/// Decodes `opened` on a helper thread and calls `consume` with each interleaved block on
-/// the calling thread. `ctl` gets progress (by decoded duration) and may cancel.
+/// Decodes `opened` and calls `consume` with interleaved blocks, in order, on the calling
+/// thread. One thread demuxes; `opts.threads` threads decode chunks of packets in
+/// parallel, each warming up on the packets before its chunk so that the output is the
+/// same, sample for sample, as one sequential decoder's. Memory is bounded by the chunks
+/// in flight. `ctl` gets progress (by decoded duration) and may cancel.
 pub(crate) fn stream(
     opened: Opened,
     file: &str,
@@ -234,54 +216,163 @@ pub(crate) fn stream(
     ctl: &mut Control,
     mut consume: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<DecodeStats> {
-    let expected = opened.probe.frames.unwrap_or(0).max(1) as f64;
-    let channels = opened.probe.channels as usize;
-    let mut decoder = Decoder::new(opened, file.to_string(), opts.clone())?;
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<f32>>>(QUEUE);
-    let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<f32>>();
+    let Opened { mut reader, params, track_id, probe } = opened;
+    let channels = probe.channels as usize;
+    let rate = probe.sample_rate;
+    let expected = probe.frames.unwrap_or(0).max(1) as f64;
+    let workers = opts.threads.clamp(1, 8);
+    let mut decoders = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let d = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| crate::input::open_error(file, probe.format, e))?;
+        decoders.push(d);
+    }
+    let preroll = preroll_packets(&probe.codec);
 
-    std::thread::scope(|s| {
-        let worker = s.spawn(move || -> Result<DecodeStats> {
-            loop {
-                let mut block = recycle_rx.try_recv().unwrap_or_default();
-                block.clear();
-                match decoder.fill(&mut block) {
-                    Ok(more) => {
-                        if !block.is_empty() && tx.send(Ok(block)).is_err() {
-                            // The consumer stopped (error or cancel): nothing more to do.
-                            return Ok(decoder.stats);
+    let (out_tx, out_rx) = mpsc::sync_channel::<(u64, Result<Decoded, String>)>(workers * 2);
+    let mut senders = Vec::with_capacity(workers);
+    let mut receivers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(1);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+
+    let (read, consumed, delivered) = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for (mut dec, rx) in decoders.into_iter().zip(receivers) {
+            let out_tx = out_tx.clone();
+            handles.push(s.spawn(move || {
+                let mut scratch = Vec::new();
+                for chunk in rx {
+                    let r = decode_chunk(dec.as_mut(), &chunk, channels, rate, &mut scratch);
+                    if out_tx.send((chunk.seq, r)).is_err() {
+                        return;
+                    }
+                }
+            }));
+        }
+        drop(out_tx);
+        let reader_handle = s.spawn(move || {
+            let strict = opts.strict;
+            read_packets(reader.as_mut(), track_id, file, preroll, strict, &senders)
+        });
+
+        // Put chunks back in order and hand them on in blocks.
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        let mut frames = 0u64;
+        let mut skipped = 0u64;
+        let mut first_damage: Option<String> = None;
+        let consumed: Result<()> = (|| {
+            for (seq, decoded) in out_rx.iter() {
+                pending.insert(seq, decoded);
+                while let Some(decoded) = pending.remove(&next) {
+                    next += 1;
+                    let d = decoded.map_err(|detail| Error::UnsupportedFormat { file: file.into(), detail })?;
+                    if d.skipped > 0 {
+                        if opts.strict {
+                            let at = frames as f64 / f64::from(rate);
+                            let what = d.first_damage.unwrap_or_default();
+                            return Err(Error::CorruptInput {
+                                file: file.into(),
+                                detail: format!("damaged frame after {at:.3} s: {what}"),
+                            });
                         }
-                        if !more {
-                            return decoder.finish();
+                        skipped += d.skipped;
+                        if first_damage.is_none() {
+                            first_damage = d.first_damage;
                         }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return Ok(DecodeStats::default());
+                    for block in d.samples.chunks(BLOCK_FRAMES * channels) {
+                        ctl.tick(frames as f64 / expected)?;
+                        consume(block)?;
+                        frames += (block.len() / channels) as u64;
                     }
                 }
             }
-        });
-
-        let mut frames = 0u64;
-        let consumer: Result<()> = (|| {
-            for msg in rx.iter() {
-                let block = msg?;
-                ctl.tick(frames as f64 / expected)?;
-                consume(&block)?;
-                frames += (block.len() / channels) as u64;
-                let _ = recycle_tx.send(block);
-            }
             Ok(())
         })();
-        drop(rx);
-        let decoded = worker.join().map_err(|p| Error::CorruptInput {
-            file: file.to_string(),
-            detail: format!("the decoder failed on malformed data ({})", panic_message(&p)),
-        })?;
-        consumer?;
-        decoded
-    })
+        // On error, closing the channel stops the decoders, which stops the reader.
+        drop(out_rx);
+        let mut panicked = None;
+        for h in handles {
+            if let Err(p) = h.join() {
+                panicked = Some(panic_message(&p));
+            }
+        }
+        let read = match reader_handle.join() {
+            Ok(r) => r,
+            Err(p) => Err(Error::CorruptInput {
+                file: file.into(),
+                detail: format!("the demuxer failed on malformed data ({})", panic_message(&p)),
+            }),
+        };
+        let consumed = match (consumed, panicked) {
+            (Ok(()), Some(msg)) => Err(Error::CorruptInput {
+                file: file.into(),
+                detail: format!("the decoder failed on malformed data ({msg})"),
+            }),
+            (c, _) => c,
+        };
+        (read, consumed, (frames, skipped, first_damage))
+    });
+    // A consumer error (cancel, limit) outranks what the reader saw after it stopped.
+    consumed?;
+    let read = read?;
+    let (frames, skipped, first_damage) = delivered;
+    finish(file, &probe, opts, frames, skipped + read.skipped, first_damage.or(read.first_damage), read.ended_mid_packet)
+}
+
+/// Judges the stream as a whole once it has ended: nothing decodable, or truncated.
+fn finish(
+    file: &str,
+    probe: &crate::input::Probe,
+    opts: &DecodeOptions,
+    frames: u64,
+    skipped: u64,
+    first_damage: Option<String>,
+    ended_mid_packet: bool,
+) -> Result<DecodeStats> {
+    let corrupt = |detail: String| Error::CorruptInput { file: file.into(), detail };
+    let rate = f64::from(probe.sample_rate);
+    if frames == 0 {
+        return Err(corrupt(if skipped > 0 {
+            format!("nothing decodable: all {skipped} frames are damaged")
+        } else {
+            "the stream holds no audio samples".to_string()
+        }));
+    }
+    if opts.strict && skipped > 0 {
+        return Err(corrupt(format!("damaged data: {}", first_damage.unwrap_or_default())));
+    }
+    let mut warnings = Vec::new();
+    // Allow a packet or two of slack: containers count frames in different ways. Skipped
+    // packets explain part of a gap (at most 4608 frames each, an AAC/MP3 worst case).
+    let slack = (rate * 0.1) as u64 + 4096 + skipped * 4608;
+    let missing = match probe.frames {
+        Some(expected) if frames + slack < expected => Some(format!(
+            "headers announce {:.3} s but the data ends at {:.3} s",
+            expected as f64 / rate,
+            frames as f64 / rate
+        )),
+        _ if ended_mid_packet => {
+            Some(format!("the data ends in the middle of a frame at {:.3} s", frames as f64 / rate))
+        }
+        _ => None,
+    };
+    if let Some(detail) = missing {
+        if !opts.allow_truncated {
+            return Err(Error::Truncated { file: file.into(), detail });
+        }
+        warnings.push(format!("truncated: {detail}"));
+    }
+    if skipped > 0 {
+        let what = first_damage.map(|w| format!(" (first: {w})")).unwrap_or_default();
+        warnings.push(format!("skipped {skipped} damaged frame{}{what}", if skipped == 1 { "" } else { "s" }));
+    }
+    Ok(DecodeStats { frames, skipped_frames: skipped, warnings })
 }
 
 /// The text of a caught panic payload.

@@ -18,6 +18,7 @@ pub(crate) fn lufs(energy: f64) -> f64 {
 
 /// Energy of a loudness in LUFS.
 #[inline]
+#[cfg(test)]
 pub(crate) fn energy(lufs: f64) -> f64 {
     10f64.powf((lufs + 0.691) / 10.0)
 }

@@ -79,8 +79,16 @@ impl KWeighting {
             let y = h.run(s.run(f64::from(v)));
             acc += y * y;
         }
-        // Flush denormals after long silences so the next block does not crawl.
-        for st in [&mut s, &mut h] {
+        self.shelf = s;
+        self.highpass = h;
+        self.flush_denormals();
+        acc
+    }
+
+    /// Zeroes vanishing filter state after long silences so the next block does not crawl
+    /// through denormal arithmetic.
+    fn flush_denormals(&mut self) {
+        for st in [&mut self.shelf, &mut self.highpass] {
             if st.z1.abs() < 1e-30 {
                 st.z1 = 0.0;
             }
@@ -88,10 +96,29 @@ impl KWeighting {
                 st.z2 = 0.0;
             }
         }
-        self.shelf = s;
-        self.highpass = h;
-        acc
     }
+}
+
+/// Filters two channels in one loop: the two recurrences are independent, so the CPU
+/// overlaps them instead of waiting on one filter's latency chain.
+#[inline]
+pub(crate) fn sum_squares_pair(a: &mut KWeighting, xa: &[f32], b: &mut KWeighting, xb: &[f32]) -> (f64, f64) {
+    let n = xa.len().min(xb.len());
+    let (mut sa, mut ha, mut sb, mut hb) = (a.shelf, a.highpass, b.shelf, b.highpass);
+    let (mut acc_a, mut acc_b) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let ya = ha.run(sa.run(f64::from(xa[i])));
+        let yb = hb.run(sb.run(f64::from(xb[i])));
+        acc_a += ya * ya;
+        acc_b += yb * yb;
+    }
+    a.shelf = sa;
+    a.highpass = ha;
+    b.shelf = sb;
+    b.highpass = hb;
+    a.flush_denormals();
+    b.flush_denormals();
+    (acc_a, acc_b)
 }
 
 #[cfg(test)]

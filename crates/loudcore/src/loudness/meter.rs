@@ -3,7 +3,7 @@
 //! loudness, loudness range, and sample and true peaks.
 
 use super::gating::{self, Histogram};
-use super::kweight::KWeighting;
+use super::kweight::{KWeighting, sum_squares_pair};
 use super::true_peak::TruePeak;
 
 /// Short-term window in 100 ms sub-blocks.
@@ -34,7 +34,6 @@ pub(crate) struct Loudness {
     pub max_momentary_lufs: Option<f64>,
     pub max_short_term_lufs: Option<f64>,
     pub curve: Option<Vec<CurvePoint>>,
-    pub frames: u64,
 }
 
 /// BS.1770-4 channel weights from a WAVE-style channel mask (or the default layout for the
@@ -100,7 +99,7 @@ pub(crate) struct Meter {
     max_m: Option<f64>,
     max_s: Option<f64>,
     curve: Option<Vec<CurvePoint>>,
-    chbuf: Vec<f32>,
+    chbufs: Vec<Vec<f32>>,
     seg_ends: Vec<usize>,
     seg_sums: Vec<f64>,
 }
@@ -128,7 +127,7 @@ impl Meter {
             max_m: None,
             max_s: None,
             curve: curve.then(Vec::new),
-            chbuf: Vec::new(),
+            chbufs: Vec::new(),
             seg_ends: Vec::new(),
             seg_sums: Vec::new(),
         }
@@ -169,20 +168,37 @@ impl Meter {
         self.seg_sums.clear();
         self.seg_sums.resize(nseg, 0.0);
 
-        for ch in 0..nch {
-            self.chbuf.clear();
-            self.chbuf.extend(interleaved.iter().skip(ch).step_by(nch).take(n));
-            let peak = self.chbuf.iter().fold(0f32, |a, &b| a.max(b.abs()));
+        // De-interleave once; every stage below reads contiguous channel buffers.
+        self.chbufs.resize_with(nch, Vec::new);
+        for (ch, buf) in self.chbufs.iter_mut().enumerate() {
+            buf.clear();
+            buf.extend(interleaved.iter().skip(ch).step_by(nch).take(n));
+        }
+        for (ch, buf) in self.chbufs.iter().enumerate() {
+            let peak = buf.iter().fold(0f32, |a, &b| a.max(b.abs()));
             self.sample_peak = self.sample_peak.max(peak);
-            self.tp.push(ch, &self.chbuf);
-            let w = self.weights[ch];
-            let kw = &mut self.kw[ch];
+            self.tp.push(ch, buf);
+        }
+        let mut ch = 0;
+        while ch < nch {
             let mut start = 0;
             for (s, &end) in self.seg_ends.iter().chain(std::iter::once(&n)).enumerate() {
-                let sq = kw.sum_squares(&self.chbuf[start..end]);
-                self.seg_sums[s] += w * sq;
+                if ch + 1 < nch {
+                    let (ka, kb) = self.kw.split_at_mut(ch + 1);
+                    let (qa, qb) = sum_squares_pair(
+                        &mut ka[ch],
+                        &self.chbufs[ch][start..end],
+                        &mut kb[0],
+                        &self.chbufs[ch + 1][start..end],
+                    );
+                    self.seg_sums[s] += self.weights[ch] * qa + self.weights[ch + 1] * qb;
+                } else {
+                    let q = self.kw[ch].sum_squares(&self.chbufs[ch][start..end]);
+                    self.seg_sums[s] += self.weights[ch] * q;
+                }
                 start = end;
             }
+            ch += 2;
         }
 
         let mut start = 0;
@@ -288,7 +304,6 @@ impl Meter {
             max_momentary_lufs: self.max_m,
             max_short_term_lufs: self.max_s,
             curve: self.curve,
-            frames: self.frames,
         }
     }
 }
