@@ -48,6 +48,8 @@ and prints median wall time, CPU time, peak RSS and the ratios B/A and C/A.
 const GOAL_VS_EBUR128: f64 = 3.0;
 const GOAL_VS_LOUDNORM: f64 = 20.0;
 const GOAL_LONG_RSS_MB: f64 = 40.0;
+/// Background load (CPUs kept busy by other processes) above which timings are flagged.
+const NOISY_LOAD: f64 = 0.10;
 
 #[derive(Debug, Default)]
 struct Args {
@@ -321,6 +323,8 @@ struct Sample {
     wall_s: f64,
     cpu_s: f64,
     max_rss_mb: f64,
+    /// CPU seconds that other processes used while this one ran (Linux), the noise.
+    other_cpu_s: Option<f64>,
     stdout: String,
     stderr: String,
 }
@@ -332,6 +336,7 @@ fn run(argv: &[String]) -> Result<Sample, String> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let busy_before = machine_busy_s();
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && argv[0] == "ffmpeg" {
@@ -379,6 +384,7 @@ fn run(argv: &[String]) -> Result<Sample, String> {
         }
     }
     let wall_s = start.elapsed().as_secs_f64();
+    let busy_after = machine_busy_s();
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
@@ -398,14 +404,36 @@ fn run(argv: &[String]) -> Result<Sample, String> {
         ));
     }
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    let cpu_s = tv(usage.ru_utime) + tv(usage.ru_stime);
     Ok(Sample {
         wall_s,
-        cpu_s: tv(usage.ru_utime) + tv(usage.ru_stime),
+        cpu_s,
+        other_cpu_s: busy_before
+            .zip(busy_after)
+            .map(|(a, b)| (b - a - cpu_s).max(0.0)),
         // Linux reports ru_maxrss in KiB; MB here are 10^6 bytes.
         max_rss_mb: usage.ru_maxrss as f64 * 1024.0 / 1e6,
         stdout,
         stderr,
     })
+}
+
+/// CPU seconds the whole machine has spent busy since boot (the `cpu` line of
+/// /proc/stat, steal excluded), `None` where that file does not exist.
+fn machine_busy_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal ...
+    let busy: u64 = [0, 1, 2, 5, 6].iter().filter_map(|&i| ticks.get(i)).sum();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    Some(busy as f64 / if hz > 0 { hz as f64 } else { 100.0 })
 }
 
 fn median(xs: &[f64]) -> f64 {
@@ -439,6 +467,10 @@ impl ToolResult {
     fn median_cpu(&self) -> f64 {
         median(&self.samples.iter().map(|s| s.cpu_s).collect::<Vec<_>>())
     }
+    /// CPU seconds other processes used during all runs of this tool.
+    fn other_cpu(&self) -> Option<f64> {
+        self.samples.iter().map(|s| s.other_cpu_s).sum()
+    }
     fn peak_rss(&self) -> f64 {
         self.samples
             .iter()
@@ -453,6 +485,7 @@ impl ToolResult {
             "min_wall_s": self.walls().into_iter().fold(f64::INFINITY, f64::min),
             "median_cpu_s": self.median_cpu(),
             "peak_rss_mb": self.peak_rss(),
+            "other_processes_cpu_s": self.other_cpu(),
             "integrated_lufs": self.readings.integrated_lufs,
             "true_peak_dbtp": self.readings.true_peak_dbtp,
             "lra_lu": self.readings.lra_lu,
@@ -475,6 +508,17 @@ impl FileResult {
     fn ratio(&self, tool: Tool) -> Option<f64> {
         Some(self.get(tool)?.median_wall() / self.get(Tool::Loudcore)?.median_wall())
     }
+    /// Average number of CPUs other processes kept busy during the timed runs.
+    fn background_load(&self) -> Option<f64> {
+        let other: f64 = self
+            .tools
+            .iter()
+            .map(ToolResult::other_cpu)
+            .sum::<Option<f64>>()?;
+        let wall: f64 = self.tools.iter().flat_map(|t| t.walls()).sum();
+        // /proc/stat counts in clock ticks (10 ms): too coarse to judge shorter runs.
+        (wall >= 2.0).then(|| other / wall)
+    }
     fn to_json(&self) -> Value {
         let mut tools = serde_json::Map::new();
         for t in &self.tools {
@@ -488,6 +532,7 @@ impl FileResult {
             "tools": tools,
             "ebur128_over_loudcore": self.ratio(Tool::Ebur128),
             "loudnorm_over_loudcore": self.ratio(Tool::Loudnorm),
+            "background_load_cpus": self.background_load(),
         })
     }
 }
@@ -604,6 +649,16 @@ fn print_file(out: &mut String, r: &FileResult) {
     }
     for line in ratios {
         out.push_str(&format!("  {line}\n"));
+    }
+    if let Some(load) = r.background_load() {
+        out.push_str(&format!(
+            "  other processes kept {load:.2} CPUs busy on average during these runs{}\n",
+            if load > NOISY_LOAD {
+                " -- NOISY: rerun on a quiet machine"
+            } else {
+                ""
+            }
+        ));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `loudcore` command: the core library at a shell.
 
 mod analyze;
+mod normalize;
 mod output;
 
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     /// Measure integrated loudness, loudness range, true peak and stream facts.
     #[command(after_help = EXIT_CODES)]
     Analyze(analyze::Args),
+    /// Normalize loudness to a target (two passes, true-peak limited, verified on the output).
+    #[command(after_help = EXIT_CODES)]
+    Normalize(normalize::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,13 +46,23 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|_| {}));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version print to stdout and succeed.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line, like every other error; `--help` has the rest.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid usage");
+            let msg = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {msg} (see `loudcore --help`)");
+            return ExitCode::from(2);
         }
     };
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Normalize(args) => normalize::run(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

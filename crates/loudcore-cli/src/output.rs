@@ -9,8 +9,10 @@ use loudcore::{ProgressFn, Stage};
 /// Prints `value` as the one JSON object on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), loudcore::Error> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| loudcore::Error::Internal { file: "<stdout>".into(), detail: e.to_string() })?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| loudcore::Error::Internal {
+        file: "<stdout>".into(),
+        detail: e.to_string(),
+    })?;
     let _ = writeln!(out);
     Ok(())
 }
@@ -21,7 +23,9 @@ pub fn progress_bar() -> (Option<ProgressBar>, Option<ProgressFn>) {
         return (None, None);
     }
     let bar = ProgressBar::new(1000);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>9} [{bar:40}] {percent:>3}% {elapsed}/{eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {percent:>3}% {elapsed}/{eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     let b = bar.clone();
@@ -41,7 +45,12 @@ pub fn fmt_opt(v: Option<f64>, unit: &str) -> String {
 
 pub fn fmt_duration(s: f64) -> String {
     let total_ms = (s * 1000.0).round() as u64;
-    let (h, m, sec, ms) = (total_ms / 3_600_000, total_ms / 60_000 % 60, total_ms / 1000 % 60, total_ms % 1000);
+    let (h, m, sec, ms) = (
+        total_ms / 3_600_000,
+        total_ms / 60_000 % 60,
+        total_ms / 1000 % 60,
+        total_ms % 1000,
+    );
     if h > 0 {
         format!("{h}:{m:02}:{sec:02}.{ms:03}")
     } else {

@@ -29,7 +29,11 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { strict: false, allow_truncated: false, threads: 2 }
+        DecodeOptions {
+            strict: false,
+            allow_truncated: false,
+            threads: 2,
+        }
     }
 }
 
@@ -59,7 +63,11 @@ const MAX_CONSECUTIVE_ERRORS: u64 = 100_000;
 /// (a few frames), and MDCT overlap and synthesis history span one frame. PCM and FLAC
 /// frames stand alone.
 fn preroll_packets(codec: &str) -> usize {
-    if codec.starts_with("pcm") || codec == "flac" { 0 } else { 8 }
+    if codec.starts_with("pcm") || codec == "flac" {
+        0
+    } else {
+        8
+    }
 }
 
 /// A run of packets for one decoder, with the packets before it to warm up on.
@@ -102,7 +110,10 @@ fn decode_chunk(
             Ok(buf) => {
                 if buf.spec().channels().count() != channels || buf.spec().rate() != rate {
                     // A frame whose header changed the layout is damage, not a new stream.
-                    damage(&mut out, "frame with a different channel count or sample rate".into());
+                    damage(
+                        &mut out,
+                        "frame with a different channel count or sample rate".into(),
+                    );
                     continue;
                 }
                 if buf.frames() == 0 {
@@ -115,12 +126,17 @@ fn decode_chunk(
                 // the timeline, and count it as damaged.
                 if scratch.iter().any(|x| !(x.abs() <= MAX_SANE_SAMPLE)) {
                     scratch.fill(0.0);
-                    damage(&mut out, "frame decodes to values far beyond full scale".into());
+                    damage(
+                        &mut out,
+                        "frame decodes to values far beyond full scale".into(),
+                    );
                 }
                 out.samples.extend_from_slice(scratch);
                 out.frames += frames;
             }
-            Err(SymError::Unsupported(what)) => return Err(format!("unsupported codec feature: {what}")),
+            Err(SymError::Unsupported(what)) => {
+                return Err(format!("unsupported codec feature: {what}"));
+            }
             Err(e) => damage(&mut out, e.to_string()),
         }
     }
@@ -142,6 +158,7 @@ fn read_packets(
     file: &str,
     preroll: usize,
     strict: bool,
+    ignore_trim: bool,
     senders: &[mpsc::SyncSender<Chunk>],
 ) -> Result<ReadOutcome> {
     let mut outcome = ReadOutcome::default();
@@ -150,8 +167,14 @@ fn read_packets(
     let mut previous: Vec<Packet> = Vec::new();
     let mut consecutive = 0u64;
     let send = |seq: u64, preroll_pk: Vec<Packet>, packets: Vec<Packet>| -> bool {
-        let chunk = Chunk { seq, preroll: preroll_pk, packets };
-        senders[(seq % senders.len() as u64) as usize].send(chunk).is_ok()
+        let chunk = Chunk {
+            seq,
+            preroll: preroll_pk,
+            packets,
+        };
+        senders[(seq % senders.len() as u64) as usize]
+            .send(chunk)
+            .is_ok()
     };
     loop {
         let packet = match reader.next_packet() {
@@ -161,11 +184,17 @@ fn read_packets(
                 outcome.ended_mid_packet = true;
                 break;
             }
-            Err(SymError::IoError(e)) => return Err(Error::Io { file: file.into(), source: e }),
+            Err(SymError::IoError(e)) => {
+                return Err(Error::Io {
+                    file: file.into(),
+                    source: e,
+                });
+            }
             Err(SymError::ResetRequired) => {
                 return Err(Error::UnsupportedFormat {
                     file: file.into(),
-                    detail: "the stream changes its codec parameters part-way (chained stream)".into(),
+                    detail: "the stream changes its codec parameters part-way (chained stream)"
+                        .into(),
                 });
             }
             Err(SymError::Unsupported(what)) => {
@@ -178,7 +207,10 @@ fn read_packets(
                 outcome.skipped += 1;
                 consecutive += 1;
                 if strict || consecutive >= MAX_CONSECUTIVE_ERRORS {
-                    return Err(Error::CorruptInput { file: file.into(), detail: format!("damaged stream: {e}") });
+                    return Err(Error::CorruptInput {
+                        file: file.into(),
+                        detail: format!("damaged stream: {e}"),
+                    });
                 }
                 outcome.first_damage.get_or_insert(e.to_string());
                 continue;
@@ -188,11 +220,22 @@ fn read_packets(
         if packet.track_id != track_id {
             continue;
         }
+        let mut packet = packet;
+        if ignore_trim {
+            // Without a VBR header the reader guesses the length from the first frames and
+            // trims every packet past its guess; the frames counted in the probe are real.
+            packet.trim_start = symphonia::core::units::Duration::ZERO;
+            packet.trim_end = symphonia::core::units::Duration::ZERO;
+        }
         packets.push(packet);
         if packets.len() == CHUNK_PACKETS {
             let next_preroll = packets[packets.len().saturating_sub(preroll)..].to_vec();
             let pre = std::mem::replace(&mut previous, next_preroll);
-            if !send(seq, pre, std::mem::replace(&mut packets, Vec::with_capacity(CHUNK_PACKETS))) {
+            if !send(
+                seq,
+                pre,
+                std::mem::replace(&mut packets, Vec::with_capacity(CHUNK_PACKETS)),
+            ) {
                 return Ok(outcome); // the consumer stopped
             }
             seq += 1;
@@ -216,7 +259,13 @@ pub(crate) fn stream(
     ctl: &mut Control,
     mut consume: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<DecodeStats> {
-    let Opened { mut reader, params, track_id, probe } = opened;
+    let Opened {
+        mut reader,
+        params,
+        track_id,
+        probe,
+        ignore_trim,
+    } = opened;
     let channels = probe.channels as usize;
     let rate = probe.sample_rate;
     let expected = probe.frames.unwrap_or(0).max(1) as f64;
@@ -256,7 +305,15 @@ pub(crate) fn stream(
         drop(out_tx);
         let reader_handle = s.spawn(move || {
             let strict = opts.strict;
-            read_packets(reader.as_mut(), track_id, file, preroll, strict, &senders)
+            read_packets(
+                reader.as_mut(),
+                track_id,
+                file,
+                preroll,
+                strict,
+                ignore_trim,
+                &senders,
+            )
         });
 
         // Put chunks back in order and hand them on in blocks.
@@ -270,7 +327,10 @@ pub(crate) fn stream(
                 pending.insert(seq, decoded);
                 while let Some(decoded) = pending.remove(&next) {
                     next += 1;
-                    let d = decoded.map_err(|detail| Error::UnsupportedFormat { file: file.into(), detail })?;
+                    let d = decoded.map_err(|detail| Error::UnsupportedFormat {
+                        file: file.into(),
+                        detail,
+                    })?;
                     if d.skipped > 0 {
                         if opts.strict {
                             let at = frames as f64 / f64::from(rate);
@@ -306,7 +366,10 @@ pub(crate) fn stream(
             Ok(r) => r,
             Err(p) => Err(Error::CorruptInput {
                 file: file.into(),
-                detail: format!("the demuxer failed on malformed data ({})", panic_message(&p)),
+                detail: format!(
+                    "the demuxer failed on malformed data ({})",
+                    panic_message(&p)
+                ),
             }),
         };
         let consumed = match (consumed, panicked) {
@@ -322,7 +385,15 @@ pub(crate) fn stream(
     consumed?;
     let read = read?;
     let (frames, skipped, first_damage) = delivered;
-    finish(file, &probe, opts, frames, skipped + read.skipped, first_damage.or(read.first_damage), read.ended_mid_packet)
+    finish(
+        file,
+        &probe,
+        opts,
+        frames,
+        skipped + read.skipped,
+        first_damage.or(read.first_damage),
+        read.ended_mid_packet,
+    )
 }
 
 /// Judges the stream as a whole once it has ended: nothing decodable, or truncated.
@@ -335,7 +406,10 @@ fn finish(
     first_damage: Option<String>,
     ended_mid_packet: bool,
 ) -> Result<DecodeStats> {
-    let corrupt = |detail: String| Error::CorruptInput { file: file.into(), detail };
+    let corrupt = |detail: String| Error::CorruptInput {
+        file: file.into(),
+        detail,
+    };
     let rate = f64::from(probe.sample_rate);
     if frames == 0 {
         return Err(corrupt(if skipped > 0 {
@@ -345,7 +419,10 @@ fn finish(
         }));
     }
     if opts.strict && skipped > 0 {
-        return Err(corrupt(format!("damaged data: {}", first_damage.unwrap_or_default())));
+        return Err(corrupt(format!(
+            "damaged data: {}",
+            first_damage.unwrap_or_default()
+        )));
     }
     let mut warnings = Vec::new();
     // Allow a packet or two of slack: containers count frames in different ways. Skipped
@@ -357,22 +434,35 @@ fn finish(
             expected as f64 / rate,
             frames as f64 / rate
         )),
-        _ if ended_mid_packet => {
-            Some(format!("the data ends in the middle of a frame at {:.3} s", frames as f64 / rate))
-        }
+        _ if ended_mid_packet => Some(format!(
+            "the data ends in the middle of a frame at {:.3} s",
+            frames as f64 / rate
+        )),
         _ => None,
     };
     if let Some(detail) = missing {
         if !opts.allow_truncated {
-            return Err(Error::Truncated { file: file.into(), detail });
+            return Err(Error::Truncated {
+                file: file.into(),
+                detail,
+            });
         }
         warnings.push(format!("truncated: {detail}"));
     }
     if skipped > 0 {
-        let what = first_damage.map(|w| format!(" (first: {w})")).unwrap_or_default();
-        warnings.push(format!("skipped {skipped} damaged frame{}{what}", if skipped == 1 { "" } else { "s" }));
+        let what = first_damage
+            .map(|w| format!(" (first: {w})"))
+            .unwrap_or_default();
+        warnings.push(format!(
+            "skipped {skipped} damaged frame{}{what}",
+            if skipped == 1 { "" } else { "s" }
+        ));
     }
-    Ok(DecodeStats { frames, skipped_frames: skipped, warnings })
+    Ok(DecodeStats {
+        frames,
+        skipped_frames: skipped,
+        warnings,
+    })
 }
 
 /// The text of a caught panic payload.

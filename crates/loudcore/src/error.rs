@@ -31,28 +31,57 @@ pub enum Error {
     Empty { file: String },
     /// The input is larger than [`crate::Limits::max_bytes`].
     #[error("{file}: input too large: {bytes} bytes exceeds the limit of {limit} bytes")]
-    TooLarge { file: String, bytes: u64, limit: u64 },
+    TooLarge {
+        file: String,
+        bytes: u64,
+        limit: u64,
+    },
     /// The input is longer than [`crate::Limits::max_duration_s`].
     #[error("{file}: input too long: {duration_s:.3} s exceeds the limit of {limit_s} s")]
-    TooLong { file: String, duration_s: f64, limit_s: f64 },
+    TooLong {
+        file: String,
+        duration_s: f64,
+        limit_s: f64,
+    },
     /// The input is shorter than [`crate::Limits::min_duration_s`].
     #[error("{file}: input too short: {duration_s:.3} s is under the limit of {limit_s} s")]
-    TooShort { file: String, duration_s: f64, limit_s: f64 },
+    TooShort {
+        file: String,
+        duration_s: f64,
+        limit_s: f64,
+    },
     /// The input has more channels than [`crate::Limits::max_channels`].
     #[error("{file}: too many channels: {channels} exceeds the limit of {limit}")]
-    TooManyChannels { file: String, channels: u32, limit: u32 },
+    TooManyChannels {
+        file: String,
+        channels: u32,
+        limit: u32,
+    },
     /// The sample rate is outside [`crate::Limits::min_sample_rate`]..=[`crate::Limits::max_sample_rate`].
     #[error("{file}: sample rate {sample_rate} Hz is outside the allowed range {min}..={max} Hz")]
-    SampleRateOutOfRange { file: String, sample_rate: u32, min: u32, max: u32 },
+    SampleRateOutOfRange {
+        file: String,
+        sample_rate: u32,
+        min: u32,
+        max: u32,
+    },
     /// The format is readable but not in [`crate::Limits::allowed_formats`].
     #[error("{file}: format {format} is not allowed (allowed: {allowed})")]
-    FormatNotAllowed { file: String, format: String, allowed: String },
+    FormatNotAllowed {
+        file: String,
+        format: String,
+        allowed: String,
+    },
     /// The input has no gated loudness (silence or near silence), so there is nothing to normalize.
     #[error("{file}: silent input: no loudness above the -70 LUFS gate")]
     SilentInput { file: String },
     /// An option is out of range or inconsistent.
     #[error("invalid options: {detail}")]
     InvalidOptions { detail: String },
+    /// The loudness target and ceiling could not both be met on the decoded output within
+    /// the allowed attempts (for example an extreme target on very dynamic material).
+    #[error("{file}: target not met: {detail}")]
+    TargetNotMet { file: String, detail: String },
     /// The job was cancelled through its cancellation token or progress callback.
     #[error("{file}: cancelled")]
     Cancelled { file: String },
@@ -125,7 +154,7 @@ impl Error {
             | Error::SampleRateOutOfRange { .. }
             | Error::FormatNotAllowed { .. } => ErrorClass::InputLimit,
             Error::SilentInput { .. } => ErrorClass::SilentInput,
-            Error::InvalidOptions { .. } => ErrorClass::InvalidOptions,
+            Error::InvalidOptions { .. } | Error::TargetNotMet { .. } => ErrorClass::InvalidOptions,
             Error::Cancelled { .. } => ErrorClass::Cancelled,
             Error::Internal { .. } => ErrorClass::Internal,
         }
@@ -148,6 +177,7 @@ impl Error {
             | Error::SampleRateOutOfRange { file, .. }
             | Error::FormatNotAllowed { file, .. }
             | Error::SilentInput { file }
+            | Error::TargetNotMet { file, .. }
             | Error::Cancelled { file }
             | Error::Internal { file, .. } => Some(file),
         }

@@ -73,7 +73,11 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    pub(crate) fn new(file: String, cancel: Option<CancelToken>, progress: Option<ProgressFn>) -> Self {
+    pub(crate) fn new(
+        file: String,
+        cancel: Option<CancelToken>,
+        progress: Option<ProgressFn>,
+    ) -> Self {
         Control {
             file,
             cancel,
@@ -103,7 +107,9 @@ impl Control {
 
     pub(crate) fn check(&self) -> Result<()> {
         if self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::Cancelled { file: self.file.clone() });
+            return Err(Error::Cancelled {
+                file: self.file.clone(),
+            });
         }
         Ok(())
     }

@@ -8,15 +8,24 @@
 //! ```
 
 mod decode;
+mod encode;
 mod error;
+mod gain;
 mod input;
 mod job;
 mod loudness;
+mod output;
 mod pipeline;
+mod resample;
 
 pub use decode::DecodeOptions;
+pub use encode::{EncoderSettings, OutputFormat};
 pub use error::{Error, ErrorClass, Result};
+pub use gain::{Mode, Preset};
 pub use input::{Format, Input, Limits, Probe, Tags, probe};
 pub use job::{CancelToken, ProgressFn, Stage};
 pub use loudness::{Analysis, CurvePoint};
-pub use pipeline::{AnalyzeOptions, analyze, analyze_with};
+pub use pipeline::{
+    AnalyzeOptions, NormalizeOptions, OutputReport, OutputSpec, Report, Timings, analyze,
+    analyze_with, normalize, normalize_to,
+};

@@ -3,7 +3,7 @@
 //! path (sniffing, decoding, channel layout, meter) is under test.
 
 use loudcore::{Input, analyze};
-use loudcore_testsignals::{Case, Expect, WavFormat, case_ids, case_by_id, wav_bytes};
+use loudcore_testsignals::{Case, Expect, WavFormat, case_by_id, case_ids, wav_bytes};
 
 fn check(case: &Case, format: WavFormat) -> Vec<String> {
     let bytes = wav_bytes(&case.signal, format);
@@ -24,14 +24,30 @@ fn check(case: &Case, format: WavFormat) -> Vec<String> {
             }
         }
     };
-    expect("integrated", &case.expected.integrated_lufs, a.integrated_lufs);
-    expect("max momentary", &case.expected.max_momentary_lufs, a.max_momentary_lufs);
-    expect("max short-term", &case.expected.max_short_term_lufs, a.max_short_term_lufs);
+    expect(
+        "integrated",
+        &case.expected.integrated_lufs,
+        a.integrated_lufs,
+    );
+    expect(
+        "max momentary",
+        &case.expected.max_momentary_lufs,
+        a.max_momentary_lufs,
+    );
+    expect(
+        "max short-term",
+        &case.expected.max_short_term_lufs,
+        a.max_short_term_lufs,
+    );
     expect("lra", &case.expected.lra_lu, Some(a.lra_lu));
     expect("true peak", &case.expected.true_peak_dbtp, a.true_peak_dbtp);
     assert_eq!(a.channels as u16, case.signal.channels, "{}", case.id);
     assert_eq!(a.sample_rate, case.signal.sample_rate, "{}", case.id);
-    assert!((a.duration_s - case.signal.duration_s()).abs() < 1e-6, "{}", case.id);
+    assert!(
+        (a.duration_s - case.signal.duration_s()).abs() < 1e-6,
+        "{}",
+        case.id
+    );
     failures
 }
 
@@ -41,7 +57,12 @@ fn run_all(rate: u32) {
         let case = case_by_id(id, rate).expect("known case");
         failures.extend(check(&case, WavFormat::Float32));
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -63,7 +84,11 @@ fn loudness_range_within_a_tenth() {
             let input = Input::bytes(wav_bytes(&case.signal, WavFormat::Float32));
             let a = analyze(&input).expect("analyze");
             let want = case.expected.lra_lu.as_ref().expect("lra case").value;
-            assert!((a.lra_lu - want).abs() <= 0.1, "{id} @ {rate}: {} vs {want}", a.lra_lu);
+            assert!(
+                (a.lra_lu - want).abs() <= 0.1,
+                "{id} @ {rate}: {} vs {want}",
+                a.lra_lu
+            );
         }
     }
 }
@@ -72,7 +97,12 @@ fn loudness_range_within_a_tenth() {
 #[test]
 fn integer_wav_variants() {
     let case = case_by_id("3341-1", 44_100).expect("case");
-    for format in [WavFormat::Int16, WavFormat::Int24, WavFormat::Int32, WavFormat::Float32] {
+    for format in [
+        WavFormat::Int16,
+        WavFormat::Int24,
+        WavFormat::Int32,
+        WavFormat::Float32,
+    ] {
         let a = analyze(&Input::bytes(wav_bytes(&case.signal, format))).expect("analyze");
         let i = a.integrated_lufs.expect("loud");
         assert!((i + 23.0).abs() < 0.05, "{format:?}: {i}");

@@ -52,7 +52,10 @@ fn require(ok: bool, what: &str) -> bool {
 }
 
 fn tool_on_path(name: &str) -> bool {
-    Command::new(name).arg("-version").output().is_ok_and(|o| o.status.success())
+    Command::new(name)
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn corpus_dir() -> Option<PathBuf> {
@@ -67,7 +70,11 @@ fn corpus_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(dir?);
     // Relative to the repository root, whatever the test's working directory.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Some(if dir.is_absolute() { dir } else { root.join(dir) })
+    Some(if dir.is_absolute() {
+        dir
+    } else {
+        root.join(dir)
+    })
 }
 
 #[derive(Debug)]
@@ -82,7 +89,10 @@ struct Ffmpeg {
 /// Runs FFmpeg's ebur128 filter and takes the last I, LRA and per-channel true peaks from
 /// the metadata it prints per 100 ms frame (and the sample count from `astats`).
 fn ffmpeg_ebur128(file: &Path, tmp: &Path) -> Result<Ffmpeg, String> {
-    let meta = tmp.join(format!("{}.txt", file.file_name().and_then(|n| n.to_str()).unwrap_or("x")));
+    let meta = tmp.join(format!(
+        "{}.txt",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
     let filter = format!(
         "ebur128=peak=true:metadata=1,\
          astats=metadata=1:reset=0:measure_perchannel=none:measure_overall=Number_of_samples,\
@@ -96,20 +106,31 @@ fn ffmpeg_ebur128(file: &Path, tmp: &Path) -> Result<Ffmpeg, String> {
         .output()
         .map_err(|e| format!("running ffmpeg: {e}"))?;
     if !out.status.success() {
-        return Err(format!("ffmpeg failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "ffmpeg failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    let text = std::fs::read_to_string(&meta).map_err(|e| format!("reading {}: {e}", meta.display()))?;
+    let text =
+        std::fs::read_to_string(&meta).map_err(|e| format!("reading {}: {e}", meta.display()))?;
     let mut last: HashMap<&str, f64> = HashMap::new();
     for line in text.lines() {
         if let Some((k, v)) = line.split_once('=') {
-            if let Some(key) = k.strip_prefix("lavfi.r128.").or(k.strip_prefix("lavfi.astats.Overall.")) {
+            if let Some(key) = k
+                .strip_prefix("lavfi.r128.")
+                .or(k.strip_prefix("lavfi.astats.Overall."))
+            {
                 if let Ok(v) = v.trim().parse::<f64>() {
                     last.insert(key, v);
                 }
             }
         }
     }
-    let get = |k: &str| last.get(k).copied().ok_or_else(|| format!("no lavfi.r128.{k} in ffmpeg output"));
+    let get = |k: &str| {
+        last.get(k)
+            .copied()
+            .ok_or_else(|| format!("no lavfi.r128.{k} in ffmpeg output"))
+    };
     let peak = last
         .iter()
         .filter(|(k, _)| k.starts_with("true_peaks_ch"))
@@ -127,12 +148,26 @@ fn ffmpeg_ebur128(file: &Path, tmp: &Path) -> Result<Ffmpeg, String> {
 /// The duration of the first audio stream as ffprobe reports it.
 fn ffprobe_duration(file: &Path) -> Result<f64, String> {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=duration", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=duration",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(file)
         .output()
         .map_err(|e| format!("running ffprobe: {e}"))?;
     let s = String::from_utf8_lossy(&out.stdout);
-    s.trim().parse().map_err(|_| format!("ffprobe printed {s:?}: {}", String::from_utf8_lossy(&out.stderr)))
+    s.trim().parse().map_err(|_| {
+        format!(
+            "ffprobe printed {s:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 struct Row {
@@ -151,7 +186,13 @@ fn measure(dir: &Path, file: &'static str, lossless: bool, tmp: &Path) -> Result
     let ours = analyze(&Input::from(path.as_path())).map_err(|e| format!("loudcore: {e}"))?;
     let ff = ffmpeg_ebur128(&path, tmp)?;
     let ffprobe_s = ffprobe_duration(&path)?;
-    Ok(Row { file, lossless, ours, ff, ffprobe_s })
+    Ok(Row {
+        file,
+        lossless,
+        ours,
+        ff,
+        ffprobe_s,
+    })
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -177,7 +218,9 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(&(file, lossless)) = FILES.get(i) else { break };
+                    let Some(&(file, lossless)) = FILES.get(i) else {
+                        break;
+                    };
                     let r = measure(&dir, file, lossless, tmp.path());
                     results.lock().expect("lock").push((i, r));
                 }
@@ -190,8 +233,21 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
     let mut failures = Vec::new();
     println!(
         "{:<20} {:>8} {:>8} {:>6} | {:>7} {:>7} {:>6} | {:>7} {:>7} {:>6} | {:>11} {:>11} {:>11} {:>7} {:>7}",
-        "file", "I ours", "I ffmpeg", "diff", "LRA us", "LRA ff", "diff", "TP ours", "TP ff", "diff",
-        "dur ours", "ffmpeg dec", "ffprobe", "dec ms", "prb ms"
+        "file",
+        "I ours",
+        "I ffmpeg",
+        "diff",
+        "LRA us",
+        "LRA ff",
+        "diff",
+        "TP ours",
+        "TP ff",
+        "diff",
+        "dur ours",
+        "ffmpeg dec",
+        "ffprobe",
+        "dec ms",
+        "prb ms"
     );
     for (_, r) in &results {
         let row = match r {
@@ -235,7 +291,10 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
             )),
         }
         if dl.abs() > MAX_LRA_DIFF_LU {
-            failures.push(format!("{f}: LRA {:.3} vs ffmpeg {:.3} LU", a.lra_lu, row.ff.lra_lu));
+            failures.push(format!(
+                "{f}: LRA {:.3} vs ffmpeg {:.3} LU",
+                a.lra_lu, row.ff.lra_lu
+            ));
         }
         match dt {
             Some(d) if d.abs() <= MAX_TP_DIFF_DB => {}
@@ -244,7 +303,11 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
                 a.true_peak_dbtp, row.ff.true_peak_dbtp
             )),
         }
-        let tol = if row.lossless { MAX_DURATION_DIFF_LOSSLESS_S } else { MAX_DURATION_DIFF_LOSSY_S };
+        let tol = if row.lossless {
+            MAX_DURATION_DIFF_LOSSLESS_S
+        } else {
+            MAX_DURATION_DIFF_LOSSY_S
+        };
         if d_dec.abs() > tol {
             failures.push(format!(
                 "{f}: duration {:.6} s vs {:.6} s decoded by ffmpeg (tolerance {tol} s)",
@@ -253,7 +316,11 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
         }
         // ffprobe's stream duration may count encoder delay and padding that the decoder
         // drops (MPEG-2 layer III at 16 kHz: 105 ms); allow for exactly that excess.
-        let padding = if row.lossless { 0.0 } else { (row.ffprobe_s - decoded_s).max(0.0) };
+        let padding = if row.lossless {
+            0.0
+        } else {
+            (row.ffprobe_s - decoded_s).max(0.0)
+        };
         if d_probe.abs() > tol + padding {
             failures.push(format!(
                 "{f}: duration {:.6} s vs ffprobe {:.6} s (tolerance {tol} s + {padding:.6} s of padding ffprobe counts)",
@@ -261,5 +328,10 @@ fn loudness_matches_ffmpeg_ebur128_on_the_corpus() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} disagreements with FFmpeg:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements with FFmpeg:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

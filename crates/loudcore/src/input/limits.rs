@@ -48,11 +48,16 @@ impl Limits {
     pub(crate) fn check_options(&self) -> Result<()> {
         let bad = |detail: String| Err(Error::InvalidOptions { detail });
         if !(self.min_duration_s >= 0.0 && self.min_duration_s.is_finite()) {
-            return bad(format!("min_duration_s must be >= 0, got {}", self.min_duration_s));
+            return bad(format!(
+                "min_duration_s must be >= 0, got {}",
+                self.min_duration_s
+            ));
         }
         if let Some(max) = self.max_duration_s {
             if !(max > 0.0) || max < self.min_duration_s {
-                return bad(format!("max_duration_s must be > 0 and >= min_duration_s, got {max}"));
+                return bad(format!(
+                    "max_duration_s must be > 0 and >= min_duration_s, got {max}"
+                ));
             }
         }
         if self.max_channels == 0 {
@@ -69,7 +74,11 @@ impl Limits {
 
     pub(crate) fn check_bytes(&self, file: &str, bytes: u64) -> Result<()> {
         match self.max_bytes {
-            Some(limit) if bytes > limit => Err(Error::TooLarge { file: file.into(), bytes, limit }),
+            Some(limit) if bytes > limit => Err(Error::TooLarge {
+                file: file.into(),
+                bytes,
+                limit,
+            }),
             _ => Ok(()),
         }
     }
@@ -78,9 +87,17 @@ impl Limits {
         if self.allowed_formats.contains(&format) {
             return Ok(());
         }
-        let allowed =
-            self.allowed_formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ");
-        Err(Error::FormatNotAllowed { file: file.into(), format: format.to_string(), allowed })
+        let allowed = self
+            .allowed_formats
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(Error::FormatNotAllowed {
+            file: file.into(),
+            format: format.to_string(),
+            allowed,
+        })
     }
 
     pub(crate) fn check_stream(&self, file: &str, p: &Probe) -> Result<()> {
@@ -105,11 +122,19 @@ impl Limits {
     pub(crate) fn check_duration(&self, file: &str, duration_s: f64) -> Result<()> {
         if let Some(limit_s) = self.max_duration_s {
             if duration_s > limit_s {
-                return Err(Error::TooLong { file: file.into(), duration_s, limit_s });
+                return Err(Error::TooLong {
+                    file: file.into(),
+                    duration_s,
+                    limit_s,
+                });
             }
         }
         if duration_s < self.min_duration_s {
-            return Err(Error::TooShort { file: file.into(), duration_s, limit_s: self.min_duration_s });
+            return Err(Error::TooShort {
+                file: file.into(),
+                duration_s,
+                limit_s: self.min_duration_s,
+            });
         }
         Ok(())
     }

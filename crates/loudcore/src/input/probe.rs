@@ -50,6 +50,9 @@ pub(crate) struct Opened {
     pub params: AudioCodecParameters,
     pub track_id: u32,
     pub probe: Probe,
+    /// The reader's per-packet trimming rests on an estimated length (MP3 without a
+    /// Xing/VBRI header) and must be ignored, or real audio at the end is cut.
+    pub ignore_trim: bool,
 }
 
 /// Reads the headers of `input` and validates them against `limits`.
@@ -69,7 +72,12 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
     let mut hint = Hint::new();
     hint.with_extension(sniffed.format.hint());
     let mut reader = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| open_error(&file, sniffed.format, e))?;
 
     let track = reader
@@ -93,18 +101,31 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
         .map(|d| d.codec.info.short_name.to_string())
         .ok_or_else(|| Error::UnsupportedFormat {
             file: file.clone(),
-            detail: format!("no decoder for the audio codec in this {} file", sniffed.format),
+            detail: format!(
+                "no decoder for the audio codec in this {} file",
+                sniffed.format
+            ),
         })?;
     let sample_rate = params.sample_rate.ok_or_else(|| Error::CorruptInput {
         file: file.clone(),
         detail: "no sample rate in the stream headers".into(),
     })?;
     if sample_rate == 0 {
-        return Err(Error::CorruptInput { file, detail: "sample rate 0 in the headers".into() });
+        return Err(Error::CorruptInput {
+            file,
+            detail: "sample rate 0 in the headers".into(),
+        });
     }
-    let channels = params.channels.as_ref().map(|c| c.count() as u32).unwrap_or(0);
+    let channels = params
+        .channels
+        .as_ref()
+        .map(|c| c.count() as u32)
+        .unwrap_or(0);
     if channels == 0 {
-        return Err(Error::CorruptInput { file, detail: "no channels in the stream headers".into() });
+        return Err(Error::CorruptInput {
+            file,
+            detail: "no channels in the stream headers".into(),
+        });
     }
     let channel_mask = match &params.channels {
         Some(symphonia::core::audio::Channels::Positioned(p)) => Some(p.bits()),
@@ -125,8 +146,13 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
     }
     let duration_s = frames.map_or(0.0, |f| f as f64 / f64::from(sample_rate));
     let payload = byte_len.saturating_sub(sniffed.audio_offset);
-    let bit_rate = match (params.bits_per_coded_sample.or(params.bits_per_sample), sniffed.format) {
-        (Some(bits), Format::Wav) => Some(u64::from(bits) * u64::from(sample_rate) * u64::from(channels)),
+    let bit_rate = match (
+        params.bits_per_coded_sample.or(params.bits_per_sample),
+        sniffed.format,
+    ) {
+        (Some(bits), Format::Wav) => {
+            Some(u64::from(bits) * u64::from(sample_rate) * u64::from(channels))
+        }
         _ if duration_s > 0.0 => Some((payload as f64 * 8.0 / duration_s).round() as u64),
         _ => None,
     };
@@ -150,14 +176,26 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
         tags,
     };
     limits.check_stream(&file, &probe)?;
-    Ok(Opened { reader, params, track_id: track.id, probe })
+    Ok(Opened {
+        reader,
+        params,
+        track_id: track.id,
+        probe,
+        ignore_trim: !exact && sniffed.format == Format::Mp3,
+    })
 }
 
 fn read_tags(reader: &mut dyn FormatReader) -> Tags {
     let mut tags = Tags::default();
     let mut meta = reader.metadata();
-    let Some(rev) = meta.skip_to_latest() else { return tags };
-    let all = rev.media.tags.iter().chain(rev.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
+    let Some(rev) = meta.skip_to_latest() else {
+        return tags;
+    };
+    let all = rev
+        .media
+        .tags
+        .iter()
+        .chain(rev.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
     for tag in all {
         match &tag.std {
             Some(StandardTag::TrackTitle(v)) => tags.title.get_or_insert_with(|| v.to_string()),
@@ -172,11 +210,16 @@ fn read_tags(reader: &mut dyn FormatReader) -> Tags {
 /// Maps a symphonia error while opening to the error a caller can act on.
 pub(crate) fn open_error(file: &str, format: Format, e: SymError) -> Error {
     match e {
-        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Error::Truncated {
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Truncated {
+                file: file.into(),
+                detail: format!("the {format} headers end before the audio starts"),
+            }
+        }
+        SymError::IoError(io) => Error::Io {
             file: file.into(),
-            detail: format!("the {format} headers end before the audio starts"),
+            source: io,
         },
-        SymError::IoError(io) => Error::Io { file: file.into(), source: io },
         SymError::Unsupported(what) => Error::UnsupportedFormat {
             file: file.into(),
             detail: format!("{format}: unsupported feature: {what}"),
@@ -185,6 +228,9 @@ pub(crate) fn open_error(file: &str, format: Format, e: SymError) -> Error {
             file: file.into(),
             detail: format!("{format} headers are malformed: {what}"),
         },
-        other => Error::CorruptInput { file: file.into(), detail: format!("{format}: {other}") },
+        other => Error::CorruptInput {
+            file: file.into(),
+            detail: format!("{format}: {other}"),
+        },
     }
 }

@@ -23,8 +23,14 @@ pub enum Format {
 
 impl Format {
     /// All readable formats.
-    pub const ALL: [Format; 6] =
-        [Format::Mp3, Format::Adts, Format::Mp4, Format::Flac, Format::Wav, Format::Ogg];
+    pub const ALL: [Format; 6] = [
+        Format::Mp3,
+        Format::Adts,
+        Format::Mp4,
+        Format::Flac,
+        Format::Wav,
+        Format::Ogg,
+    ];
 
     /// Short lowercase name (`"mp3"`, `"mp4"`, ...).
     pub fn as_str(self) -> &'static str {
@@ -93,9 +99,15 @@ pub(crate) fn sniff(input: &Input, byte_len: u64) -> Result<Sniffed> {
     let first = input.read_at(0, 10)?;
     let audio_offset = id3v2_len(&first);
     let head = input.read_at(audio_offset, HEAD)?;
-    let found = |format| Sniffed { format, audio_offset, has_vbr_header: false };
+    let found = |format| Sniffed {
+        format,
+        audio_offset,
+        has_vbr_header: false,
+    };
 
-    if head.len() >= 12 && (&head[0..4] == b"RIFF" || &head[0..4] == b"RF64") && &head[8..12] == b"WAVE"
+    if head.len() >= 12
+        && (&head[0..4] == b"RIFF" || &head[0..4] == b"RF64")
+        && &head[8..12] == b"WAVE"
     {
         return Ok(found(Format::Wav));
     }
@@ -121,12 +133,19 @@ pub(crate) fn sniff(input: &Input, byte_len: u64) -> Result<Sniffed> {
         let has_vbr_header = [b"Xing", b"Info", b"VBRI"]
             .iter()
             .any(|tag| frame.windows(4).any(|w| w == *tag));
-        return Ok(Sniffed { format: Format::Mp3, audio_offset, has_vbr_header });
+        return Ok(Sniffed {
+            format: Format::Mp3,
+            audio_offset,
+            has_vbr_header,
+        });
     }
     if find_chain(&head, parse_adts).is_some() {
         return Ok(found(Format::Adts));
     }
-    Err(Error::UnsupportedFormat { file, detail: describe_unknown(&head) })
+    Err(Error::UnsupportedFormat {
+        file,
+        detail: describe_unknown(&head),
+    })
 }
 
 /// Names what a non-audio file looks like, so the message helps the person who uploaded it.
@@ -148,7 +167,10 @@ fn describe_unknown(head: &[u8]) -> String {
     } else if head.starts_with(b"<") {
         Some("HTML or XML text")
     } else if !head.is_empty()
-        && head.iter().take(512).all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b))
+        && head
+            .iter()
+            .take(512)
+            .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b))
     {
         Some("plain text")
     } else {
@@ -168,7 +190,9 @@ pub(crate) fn id3v2_len(b: &[u8]) -> u64 {
     if b[6..10].iter().any(|&x| x & 0x80 != 0) {
         return 0;
     }
-    let size = b[6..10].iter().fold(0u64, |acc, &x| (acc << 7) | u64::from(x));
+    let size = b[6..10]
+        .iter()
+        .fold(0u64, |acc, &x| (acc << 7) | u64::from(x));
     let footer = if b[5] & 0x10 != 0 { 10 } else { 0 };
     10 + size + footer
 }
@@ -203,17 +227,29 @@ pub(crate) fn parse_mpeg(b: &[u8]) -> Option<MpegHeader> {
     }
     let padding = u32::from((b[2] >> 1) & 1);
     const BR_V1: [[u32; 15]; 3] = [
-        [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
-        [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
-        [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+        [
+            0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
     ];
     const BR_V2: [[u32; 15]; 3] = [
-        [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
     ];
     let li = usize::from(layer - 1);
-    let kbps = if version == 3 { BR_V1[li][br_idx] } else { BR_V2[li][br_idx] };
+    let kbps = if version == 3 {
+        BR_V1[li][br_idx]
+    } else {
+        BR_V2[li][br_idx]
+    };
     let base_sr = [44_100, 48_000, 32_000][sr_idx];
     let sample_rate = match version {
         3 => base_sr,
@@ -227,7 +263,12 @@ pub(crate) fn parse_mpeg(b: &[u8]) -> Option<MpegHeader> {
         (_, 3) => (144 * br / sample_rate + padding, 1152),
         _ => (72 * br / sample_rate + padding, 576),
     };
-    Some(MpegHeader { layer, sample_rate, len: len as usize, samples })
+    Some(MpegHeader {
+        layer,
+        sample_rate,
+        len: len as usize,
+        samples,
+    })
 }
 
 fn parse_adts(b: &[u8]) -> Option<MpegHeader> {
@@ -235,21 +276,29 @@ fn parse_adts(b: &[u8]) -> Option<MpegHeader> {
         return None;
     }
     let sr_idx = ((b[2] >> 2) & 0xF) as usize;
-    const RATES: [u32; 13] =
-        [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+    const RATES: [u32; 13] = [
+        96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+    ];
     let sample_rate = *RATES.get(sr_idx)?;
     let len = (usize::from(b[3] & 3) << 11) | (usize::from(b[4]) << 3) | usize::from(b[5] >> 5);
     if len < 7 {
         return None;
     }
-    Some(MpegHeader { layer: 0, sample_rate, len, samples: 1024 })
+    Some(MpegHeader {
+        layer: 0,
+        sample_rate,
+        len,
+        samples: 1024,
+    })
 }
 
 /// First offset in `head` where three frames follow one another with consistent headers
 /// (or run to the end of `head`).
 fn find_chain(head: &[u8], parse: fn(&[u8]) -> Option<MpegHeader>) -> Option<usize> {
     (0..head.len().saturating_sub(4)).find(|&start| {
-        let Some(first) = parse(&head[start..]) else { return false };
+        let Some(first) = parse(&head[start..]) else {
+            return false;
+        };
         let mut pos = start;
         for _ in 0..3 {
             match parse(&head[pos..]) {
@@ -277,7 +326,8 @@ pub(crate) fn count_frames(input: &Input, offset: u64, format: Format) -> Result
     };
     let (src, len) = input.open()?;
     let mut r = BufReader::with_capacity(256 * 1024, src);
-    r.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(input.name(), e))?;
+    r.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io(input.name(), e))?;
     let mut pos = offset;
     let mut samples = 0u64;
     let mut frames = 0u64;
@@ -285,13 +335,15 @@ pub(crate) fn count_frames(input: &Input, offset: u64, format: Format) -> Result
     let mut resync_budget = 64 * 1024u64;
     let hl = hdr.len() as u64;
     while pos + hl <= len {
-        r.read_exact(&mut hdr).map_err(|e| Error::io(input.name(), e))?;
+        r.read_exact(&mut hdr)
+            .map_err(|e| Error::io(input.name(), e))?;
         match parse(&hdr) {
             Some(h) if pos + h.len as u64 <= len => {
                 samples += u64::from(h.samples);
                 frames += 1;
                 pos += h.len as u64;
-                r.seek_relative(h.len as i64 - hl as i64).map_err(|e| Error::io(input.name(), e))?;
+                r.seek_relative(h.len as i64 - hl as i64)
+                    .map_err(|e| Error::io(input.name(), e))?;
             }
             Some(_) => break, // last frame cut short
             None => {
@@ -304,7 +356,8 @@ pub(crate) fn count_frames(input: &Input, offset: u64, format: Format) -> Result
                 }
                 resync_budget -= 1;
                 pos += 1;
-                r.seek_relative(1 - hl as i64).map_err(|e| Error::io(input.name(), e))?;
+                r.seek_relative(1 - hl as i64)
+                    .map_err(|e| Error::io(input.name(), e))?;
             }
         }
     }
@@ -328,7 +381,10 @@ mod tests {
     fn mpeg_header_128k() {
         // MPEG-1 layer III, 128 kbps, 44.1 kHz, no padding: 417 bytes.
         let h = parse_mpeg(&[0xFF, 0xFB, 0x90, 0x64]).expect("valid");
-        assert_eq!((h.layer, h.sample_rate, h.len, h.samples), (3, 44_100, 417, 1152));
+        assert_eq!(
+            (h.layer, h.sample_rate, h.len, h.samples),
+            (3, 44_100, 417, 1152)
+        );
     }
 
     #[test]

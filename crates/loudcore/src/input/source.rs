@@ -28,13 +28,19 @@ pub enum Input {
 impl Input {
     /// In-memory bytes, labelled `<bytes>` in messages until [`Input::named`] names them.
     pub fn bytes(data: impl Into<Arc<[u8]>>) -> Self {
-        Input::Bytes { data: data.into(), name: "<bytes>".to_string() }
+        Input::Bytes {
+            data: data.into(),
+            name: "<bytes>".to_string(),
+        }
     }
 
     /// Gives in-memory bytes a name for messages (no effect on paths).
     pub fn named(self, name: impl Into<String>) -> Self {
         match self {
-            Input::Bytes { data, .. } => Input::Bytes { data, name: name.into() },
+            Input::Bytes { data, .. } => Input::Bytes {
+                data,
+                name: name.into(),
+            },
             p => p,
         }
     }
@@ -72,9 +78,10 @@ impl Input {
                 let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
                 Ok((Box::new(f), meta.len()))
             }
-            Input::Bytes { data, .. } => {
-                Ok((Box::new(Cursor::new(SharedBytes(data.clone()))), data.len() as u64))
-            }
+            Input::Bytes { data, .. } => Ok((
+                Box::new(Cursor::new(SharedBytes(data.clone()))),
+                data.len() as u64,
+            )),
         }
     }
 
@@ -88,9 +95,12 @@ impl Input {
             }
             Input::Path(p) => {
                 let mut f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-                f.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(p, e))?;
+                f.seek(SeekFrom::Start(offset))
+                    .map_err(|e| Error::io(p, e))?;
                 let mut buf = Vec::with_capacity(len);
-                f.take(len as u64).read_to_end(&mut buf).map_err(|e| Error::io(p, e))?;
+                f.take(len as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::io(p, e))?;
                 Ok(buf)
             }
         }

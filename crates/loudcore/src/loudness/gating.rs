@@ -31,7 +31,10 @@ pub(crate) struct Histogram {
 
 impl Histogram {
     pub(crate) fn new() -> Self {
-        Histogram { count: vec![0; BINS], sum: vec![0.0; BINS] }
+        Histogram {
+            count: vec![0; BINS],
+            sum: vec![0.0; BINS],
+        }
     }
 
     fn bin_of(l: f64) -> usize {
@@ -71,7 +74,11 @@ impl Histogram {
     /// BS.1770 integrated loudness and its relative gate (-10 LU).
     pub(crate) fn integrated(&self) -> Option<(f64, f64)> {
         let gate = self.relative_gate(-10.0)?;
-        let first = if gate <= ABSOLUTE_GATE_LUFS { 0 } else { Self::bin_of(gate) };
+        let first = if gate <= ABSOLUTE_GATE_LUFS {
+            0
+        } else {
+            Self::bin_of(gate)
+        };
         let (n, e) = self.totals_from(first);
         (n > 0).then(|| (lufs(e / n as f64), gate.max(ABSOLUTE_GATE_LUFS)))
     }
@@ -84,7 +91,11 @@ impl Histogram {
         let Some(gate) = self.relative_gate(-20.0) else {
             return 0.0;
         };
-        let first = if gate <= ABSOLUTE_GATE_LUFS { 0 } else { Self::bin_of(gate) };
+        let first = if gate <= ABSOLUTE_GATE_LUFS {
+            0
+        } else {
+            Self::bin_of(gate)
+        };
         let n: u64 = self.count[first..].iter().sum();
         if n == 0 {
             return 0.0;

@@ -102,7 +102,12 @@ impl KWeighting {
 /// Filters two channels in one loop: the two recurrences are independent, so the CPU
 /// overlaps them instead of waiting on one filter's latency chain.
 #[inline]
-pub(crate) fn sum_squares_pair(a: &mut KWeighting, xa: &[f32], b: &mut KWeighting, xb: &[f32]) -> (f64, f64) {
+pub(crate) fn sum_squares_pair(
+    a: &mut KWeighting,
+    xa: &[f32],
+    b: &mut KWeighting,
+    xb: &[f32],
+) -> (f64, f64) {
     let n = xa.len().min(xb.len());
     let (mut sa, mut ha, mut sb, mut hb) = (a.shelf, a.highpass, b.shelf, b.highpass);
     let (mut acc_a, mut acc_b) = (0.0f64, 0.0f64);

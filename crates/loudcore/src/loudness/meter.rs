@@ -100,6 +100,8 @@ pub(crate) struct Meter {
     max_s: Option<f64>,
     curve: Option<Vec<CurvePoint>>,
     chbufs: Vec<Vec<f32>>,
+    /// Measure sample and true peaks (off for loudness-only calibration runs).
+    peaks: bool,
     seg_ends: Vec<usize>,
     seg_sums: Vec<f64>,
 }
@@ -128,9 +130,16 @@ impl Meter {
             max_s: None,
             curve: curve.then(Vec::new),
             chbufs: Vec::new(),
+            peaks: true,
             seg_ends: Vec::new(),
             seg_sums: Vec::new(),
         }
+    }
+
+    /// A meter of loudness only: no sample or true peaks, for a third of the cost.
+    pub(crate) fn loudness_only(mut self) -> Self {
+        self.peaks = false;
+        self
     }
 
     pub(crate) fn channels(&self) -> usize {
@@ -174,10 +183,12 @@ impl Meter {
             buf.clear();
             buf.extend(interleaved.iter().skip(ch).step_by(nch).take(n));
         }
-        for (ch, buf) in self.chbufs.iter().enumerate() {
-            let peak = buf.iter().fold(0f32, |a, &b| a.max(b.abs()));
-            self.sample_peak = self.sample_peak.max(peak);
-            self.tp.push(ch, buf);
+        if self.peaks {
+            for (ch, buf) in self.chbufs.iter().enumerate() {
+                let peak = buf.iter().fold(0f32, |a, &b| a.max(b.abs()));
+                self.sample_peak = self.sample_peak.max(peak);
+                self.tp.push(ch, buf);
+            }
         }
         let mut ch = 0;
         while ch < nch {
@@ -203,7 +214,11 @@ impl Meter {
 
         let mut start = 0;
         for s in 0..nseg {
-            let end = if s < self.seg_ends.len() { self.seg_ends[s] } else { n };
+            let end = if s < self.seg_ends.len() {
+                self.seg_ends[s]
+            } else {
+                n
+            };
             self.cur_sum += self.seg_sums[s];
             self.cur_frames += (end - start) as u64;
             start = end;
@@ -294,7 +309,12 @@ impl Meter {
             None => (None, None),
         };
         let db = |x: f32| (x > 0.0).then(|| 20.0 * f64::from(x).log10());
-        let true_peak = self.tp.peaks().iter().fold(0f32, |a, &b| a.max(b)).max(self.sample_peak);
+        let true_peak = self
+            .tp
+            .peaks()
+            .iter()
+            .fold(0f32, |a, &b| a.max(b))
+            .max(self.sample_peak);
         Loudness {
             integrated_lufs: integrated,
             threshold_lufs: threshold,
@@ -358,7 +378,10 @@ mod tests {
 
     #[test]
     fn weights_for_51() {
-        assert_eq!(channel_weights(6, None), vec![1.0, 1.0, 1.0, 0.0, 1.41, 1.41]);
+        assert_eq!(
+            channel_weights(6, None),
+            vec![1.0, 1.0, 1.0, 0.0, 1.41, 1.41]
+        );
         assert_eq!(channel_weights(1, None), vec![1.0]);
     }
 }

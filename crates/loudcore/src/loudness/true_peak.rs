@@ -4,7 +4,7 @@
 //! one small dot product per phase.
 
 /// Taps per polyphase branch. 12 matches the 48-tap filter of the annex.
-const TAPS: usize = 12;
+pub(crate) const TAPS: usize = 12;
 /// Phases of the largest oversampling factor; smaller factors leave the rest zero.
 const MAX_PHASES: usize = 4;
 /// Output positions checked per bound test.
@@ -29,7 +29,7 @@ pub(crate) struct Interpolator {
     coeffs: [[f32; MAX_PHASES]; TAPS],
     /// The largest gain any phase can apply: max over phases of the sum of |coefficients|.
     /// An interpolated value never exceeds this times the largest input in its window.
-    bound: f32,
+    pub(crate) bound: f32,
 }
 
 impl Interpolator {
@@ -66,7 +66,11 @@ impl Interpolator {
             .map(|p| coeffs.iter().map(|c| c[p].abs()).sum::<f32>())
             .fold(0f32, f32::max)
             * 1.0001;
-        Interpolator { factor, coeffs, bound }
+        Interpolator {
+            factor,
+            coeffs,
+            bound,
+        }
     }
 
     /// Largest absolute interpolated value over `buf`, where `buf` holds `TAPS - 1` samples
@@ -88,7 +92,30 @@ impl Interpolator {
                 peak[p] = peak[p].max(acc[p].abs());
             }
         }
-        peak.iter().take(self.factor.max(1)).fold(0f32, |a, &b| a.max(b))
+        peak.iter()
+            .take(self.factor.max(1))
+            .fold(0f32, |a, &b| a.max(b))
+    }
+}
+
+impl Interpolator {
+    /// For each window `buf[i..i + TAPS]`, the largest absolute interpolated value, max'd
+    /// into `out[i]` (which must hold `buf.len() - TAPS + 1` values). The window's
+    /// interpolated points lie around `buf[i + TAPS / 2 - 1]`.
+    pub(crate) fn peaks_into(&self, buf: &[f32], out: &mut [f32]) {
+        for (w, o) in buf.windows(TAPS).zip(out.iter_mut()) {
+            let mut acc = [0f32; MAX_PHASES];
+            for (x, c) in w.iter().zip(self.coeffs.iter()) {
+                for p in 0..MAX_PHASES {
+                    acc[p] += x * c[p];
+                }
+            }
+            let m = acc
+                .iter()
+                .take(self.factor.max(1))
+                .fold(0f32, |a, &b| a.max(b.abs()));
+            *o = o.max(m);
+        }
     }
 }
 

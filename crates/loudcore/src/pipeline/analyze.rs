@@ -1,6 +1,6 @@
 use crate::decode::{self, DecodeOptions};
 use crate::error::Result;
-use crate::input::{self, Input, Limits};
+use crate::input::{self, Input, Limits, Probe};
 use crate::job::{CancelToken, Control, ProgressFn, Stage};
 use crate::loudness::{Analysis, Meter, channel_weights};
 
@@ -48,7 +48,7 @@ pub fn analyze_with(input: &Input, opts: &AnalyzeOptions) -> Result<Analysis> {
     super::guard(&file, || {
         let mut ctl = Control::new(file.clone(), opts.cancel.clone(), opts.on_progress.clone());
         ctl.stage(Stage::Analyze, 0.0, 1.0);
-        let analysis = measure(input, &opts.limits, &opts.decode, opts.curve, &mut ctl)?;
+        let (analysis, _) = measure(input, &opts.limits, &opts.decode, opts.curve, &mut ctl)?;
         ctl.done();
         Ok(analysis)
     })
@@ -61,7 +61,7 @@ pub(crate) fn measure(
     decode_opts: &DecodeOptions,
     curve: bool,
     ctl: &mut Control,
-) -> Result<Analysis> {
+) -> Result<(Analysis, Probe)> {
     let file = input.name();
     let opened = input::open(input, limits)?;
     let probe = opened.probe.clone();
@@ -92,7 +92,7 @@ pub(crate) fn measure(
         }
         other => other,
     };
-    Ok(Analysis {
+    let analysis = Analysis {
         integrated_lufs: l.integrated_lufs,
         true_peak_dbtp: l.true_peak_dbtp,
         sample_peak_dbfs: l.sample_peak_dbfs,
@@ -103,11 +103,12 @@ pub(crate) fn measure(
         duration_s,
         sample_rate: probe.sample_rate,
         channels: probe.channels,
-        codec: probe.codec,
+        codec: probe.codec.clone(),
         format: probe.format,
         bit_rate,
         skipped_frames: stats.skipped_frames,
         warnings: stats.warnings,
         curve: l.curve,
-    })
+    };
+    Ok((analysis, probe))
 }

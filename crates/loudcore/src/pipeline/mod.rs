@@ -1,8 +1,13 @@
-//! Jobs that tie the stages together: analyze now; normalize and HLS build on it.
+//! Jobs that tie the stages together: analyze, and normalize (which HLS builds on).
 
 mod analyze;
+mod normalize;
+mod render;
+mod report;
 
 pub use analyze::{AnalyzeOptions, analyze, analyze_with};
+pub use normalize::{NormalizeOptions, OutputSpec, normalize, normalize_to};
+pub use report::{OutputReport, Report, Timings};
 
 use crate::decode::panic_message;
 use crate::error::{Error, Result};
@@ -12,6 +17,9 @@ use crate::error::{Error, Result};
 pub(crate) fn guard<T>(file: &str, job: impl FnOnce() -> Result<T>) -> Result<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
         Ok(r) => r,
-        Err(p) => Err(Error::Internal { file: file.to_string(), detail: panic_message(&p) }),
+        Err(p) => Err(Error::Internal {
+            file: file.to_string(),
+            detail: panic_message(&p),
+        }),
     }
 }

@@ -1,0 +1,290 @@
+//! The encoding stage: float PCM in, a complete file out. One [`Encoder`] trait, one file
+//! per codec (`mp3`, `wav`, `flac`), and the quantiser/dither they share.
+//!
+//! Encoders write to a [`Sink`] (normally a [`TempOutput`]) and hand it back from
+//! [`Encoder::finish`] complete but not yet in place, so that the pipeline can verify the
+//! file before it commits it over the destination.
+
+// The normalize pipeline, the only caller of the encoders, lands separately; until it does,
+// only the tests use them.
+#![allow(dead_code)]
+
+mod dither;
+mod flac;
+mod mp3;
+mod wav;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::output::{Sink, TempOutput};
+
+/// Output container/codec, chosen from the destination's extension.
+///
+/// ```
+/// use std::path::Path;
+/// use loudcore::OutputFormat;
+///
+/// let f = OutputFormat::from_path(Path::new("master.FLAC"))?;
+/// assert_eq!(f, OutputFormat::Flac);
+/// assert_eq!(f.as_str(), "flac");
+/// assert!(!f.is_lossy());
+/// assert!(OutputFormat::from_path(Path::new("notes.txt")).is_err());
+/// # Ok::<(), loudcore::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+// More formats (M4A) will come: callers outside the crate must keep a wildcard arm.
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// MPEG-1/2 layer III through LAME, with a Xing/LAME tag for exact (gapless) length.
+    Mp3,
+    /// RIFF WAVE, 16/24-bit integer or 32-bit float PCM.
+    Wav,
+    /// FLAC, 16 or 24 bits.
+    Flac,
+}
+
+impl OutputFormat {
+    /// Every format, in the order error messages list them.
+    pub const ALL: &'static [OutputFormat] =
+        &[OutputFormat::Mp3, OutputFormat::Wav, OutputFormat::Flac];
+
+    /// The format for a destination path, from its extension (case-insensitive).
+    ///
+    /// Anything else is [`Error::InvalidOptions`] naming the path and the supported
+    /// extensions.
+    pub fn from_path(p: &Path) -> Result<Self> {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Self::from_extension)
+            .ok_or_else(|| {
+                let supported: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|f| format!(".{}", f.as_str()))
+                    .collect();
+                Error::InvalidOptions {
+                    detail: format!(
+                        "{}: cannot tell the output format from the extension; use one of {}",
+                        p.display(),
+                        supported.join(", ")
+                    ),
+                }
+            })
+    }
+
+    /// The format for an extension without the dot (`"mp3"`, `"WAV"`), if supported.
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str().eq_ignore_ascii_case(ext))
+    }
+
+    /// The lowercase name, which is also the file extension (`"mp3"`, `"wav"`, `"flac"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Mp3 => "mp3",
+            OutputFormat::Wav => "wav",
+            OutputFormat::Flac => "flac",
+        }
+    }
+
+    /// Whether encoding loses information (so that a verified output may measure slightly
+    /// differently from what was fed in).
+    pub fn is_lossy(self) -> bool {
+        match self {
+            OutputFormat::Mp3 => true,
+            OutputFormat::Wav | OutputFormat::Flac => false,
+        }
+    }
+}
+
+impl std::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Encoder settings the caller may set; each format ignores what does not apply to it and
+/// rejects what is invalid for it ([`Error::InvalidOptions`]).
+///
+/// | field | MP3 | WAV | FLAC |
+/// |---|---|---|---|
+/// | `bitrate` | CBR at this rate (bits/s, one of LAME's rates for the sample rate); `None`: VBR | error | error |
+/// | `quality` | VBR quality 0 (best, `-V0`, the default) to 9; ignored with `bitrate` | ignored | compression level 0–8 (default 5) |
+/// | `bits_per_sample` | ignored | 16, 24 or 32 (float) | 16 or 24 |
+///
+/// The default bit depth of WAV and FLAC is 16 when the source had 16 bits or fewer and
+/// 24 otherwise. 16-bit output is TPDF-dithered.
+///
+/// ```
+/// let cbr = loudcore::EncoderSettings { bitrate: Some(192_000), ..Default::default() };
+/// let json = serde_json::to_string(&cbr).expect("serializable");
+/// assert_eq!(json, r#"{"bitrate":192000,"quality":null,"bits_per_sample":null}"#);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EncoderSettings {
+    /// Constant bit rate in bits per second (MP3 only). `None`: VBR by quality.
+    pub bitrate: Option<u32>,
+    /// MP3 VBR quality 0 (best, "V0") to 9, default 0; FLAC compression level 0–8,
+    /// default 5.
+    pub quality: Option<u8>,
+    /// PCM bits for WAV (16, 24, 32 = 32-bit float) and FLAC (16 or 24).
+    pub bits_per_sample: Option<u16>,
+}
+
+/// Stream facts an encoder needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct StreamSpec {
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// WAVE-style speaker mask of the interleaved channels. Kept in WAV
+    /// (`WAVE_FORMAT_EXTENSIBLE`) and in FLAC as a `WAVEFORMATEXTENSIBLE_CHANNEL_MASK`
+    /// Vorbis comment (for more than two channels, or an unusual mono/stereo layout).
+    pub channel_mask: Option<u64>,
+    /// Bits per sample of the source (PCM, FLAC), which picks the default output depth.
+    pub source_bits: Option<u32>,
+    /// Title, artist and album, written as ID3v2 (MP3), Vorbis comments (FLAC) and a
+    /// LIST/INFO chunk (WAV).
+    pub tags: crate::Tags,
+}
+
+/// What [`Encoder::finish`] wrote.
+#[derive(Debug)]
+pub(crate) struct Encoded<W = TempOutput> {
+    /// Size of the complete file in bytes.
+    pub bytes: u64,
+    /// Input frames (samples per channel) consumed.
+    pub frames: u64,
+    /// The sink, flushed and complete; for a [`TempOutput`] the caller commits it.
+    pub output: W,
+}
+
+/// One output being encoded.
+pub(crate) trait Encoder<W = TempOutput>: Send {
+    /// Feeds interleaved samples, any number of whole frames. Values are within [-1, 1) in
+    /// practice (a true-peak limiter runs before); quantisers clamp defensively.
+    fn write(&mut self, interleaved: &[f32]) -> Result<()>;
+
+    /// Flushes the codec, finalises the headers (sizes, Xing/LAME tag, FLAC STREAMINFO
+    /// with total samples and MD5) and returns the complete output.
+    fn finish(self: Box<Self>) -> Result<Encoded<W>>;
+}
+
+/// Creates the encoder for `format`, validating `settings` against it and `spec`.
+pub(crate) fn new_encoder<W: Sink + 'static>(
+    format: OutputFormat,
+    spec: &StreamSpec,
+    settings: &EncoderSettings,
+    sink: W,
+) -> Result<Box<dyn Encoder<W>>> {
+    check_spec(format, spec)?;
+    Ok(match format {
+        OutputFormat::Mp3 => Box::new(mp3::Mp3Encoder::new(
+            mp3::Mp3Config::resolve(spec, settings)?,
+            spec,
+            sink,
+        )?),
+        OutputFormat::Wav => Box::new(wav::WavEncoder::new(
+            wav::WavConfig::resolve(spec, settings)?,
+            spec,
+            sink,
+        )?),
+        OutputFormat::Flac => Box::new(flac::FlacEncoder::new(
+            flac::FlacConfig::resolve(spec, settings)?,
+            spec,
+            sink,
+        )?),
+    })
+}
+
+/// Checks `settings` for `format` and `spec` without creating anything, so that a job can
+/// reject bad options before spending a decode pass on the input.
+pub(crate) fn validate(
+    format: OutputFormat,
+    spec: &StreamSpec,
+    settings: &EncoderSettings,
+) -> Result<()> {
+    check_spec(format, spec)?;
+    match format {
+        OutputFormat::Mp3 => mp3::Mp3Config::resolve(spec, settings).map(drop),
+        OutputFormat::Wav => wav::WavConfig::resolve(spec, settings).map(drop),
+        OutputFormat::Flac => flac::FlacConfig::resolve(spec, settings).map(drop),
+    }
+}
+
+fn check_spec(format: OutputFormat, spec: &StreamSpec) -> Result<()> {
+    if spec.channels == 0 {
+        return Err(invalid(format!(
+            "{format} output needs at least one channel"
+        )));
+    }
+    if spec.sample_rate == 0 {
+        return Err(invalid(format!(
+            "{format} output needs a sample rate above 0 Hz"
+        )));
+    }
+    Ok(())
+}
+
+fn invalid(detail: String) -> Error {
+    Error::InvalidOptions { detail }
+}
+
+/// Maps an I/O error while writing the output named `label`.
+fn io_error(label: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        file: label.to_string(),
+        source,
+    }
+}
+
+/// A caller handed a slice that is not whole frames: a bug in loudcore, not in the input.
+fn partial_frame(label: &str, len: usize, channels: usize) -> Error {
+    Error::Internal {
+        file: label.to_string(),
+        detail: format!(
+            "encoder fed {len} samples, not a whole number of {channels}-channel frames"
+        ),
+    }
+}
+
+/// Default bit depth of PCM-like outputs: 16 for 16-bit (or narrower) sources, where more
+/// bits would only store dither and rounding noise, else 24.
+fn default_bits(source_bits: Option<u32>) -> u16 {
+    match source_bits {
+        Some(b) if b <= 16 => 16,
+        _ => 24,
+    }
+}
+
+/// The usual `WAVEFORMATEXTENSIBLE` channel mask for a channel count, which is also FLAC's
+/// implied channel order: mono FC; FL FR; FL FR FC; FL FR BL BR; FL FR FC BL BR; 5.1
+/// FL FR FC LFE BL BR; 6.1 FL FR FC LFE BC SL SR; 7.1 FL FR FC LFE BL BR SL SR. Other
+/// counts have no assignment (0).
+fn default_channel_mask(channels: u16) -> u32 {
+    match channels {
+        1 => 0x4,
+        2 => 0x3,
+        3 => 0x7,
+        4 => 0x33,
+        5 => 0x37,
+        6 => 0x3F,
+        7 => 0x70F,
+        8 => 0x63F,
+        _ => 0,
+    }
+}
+
+/// The caller's mask when it describes exactly `channels` speakers in WAVE's 32 bits;
+/// anything else (unknown, inconsistent) is `None`.
+fn usable_mask(spec: &StreamSpec) -> Option<u32> {
+    spec.channel_mask
+        .and_then(|m| u32::try_from(m).ok())
+        .filter(|m| m.count_ones() == u32::from(spec.channels))
+}

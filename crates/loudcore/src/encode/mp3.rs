@@ -1,0 +1,367 @@
+//! MP3 through LAME (`mp3lame-encoder`): VBR by quality (default `-V0`) or CBR, an ID3v2.3
+//! tag with title/artist/album, and the Xing/LAME info tag.
+//!
+//! The LAME tag matters more than it looks: it records the encoder delay (576 + 529
+//! samples of LAME's own) and the padding added to fill the last frame. Decoders that read
+//! it (FFmpeg, symphonia, every gapless player) trim both, so the decoded file has exactly
+//! the input's length; without it an MP3 is up to ~50 ms longer and measures differently.
+
+use std::io::SeekFrom;
+use std::num::NonZeroU32;
+
+use mp3lame_encoder::{Builder, FlushGap, InterleavedPcm, MonoPcm, Quality, VbrMode};
+
+use super::{Encoded, Encoder, EncoderSettings, StreamSpec, invalid, io_error, partial_frame};
+use crate::Tags;
+use crate::error::{Error, Result};
+use crate::output::Sink;
+
+/// Sample rates LAME encodes without resampling (MPEG-1, MPEG-2 and MPEG-2.5).
+const SAMPLE_RATES: [u32; 9] = [
+    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000,
+];
+/// MPEG-1 layer III bit rates (32 to 48 kHz), kbit/s.
+const MPEG1_KBPS: [u32; 14] = [
+    32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+];
+/// MPEG-2 and 2.5 layer III bit rates (8 to 24 kHz), kbit/s.
+const MPEG2_KBPS: [u32; 14] = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+/// Frames handed to LAME per call: bounds the scratch and output buffers.
+const CHUNK_FRAMES: usize = 8192;
+/// Output room for the final flush. LAME asks for at least 7200 bytes; the flush encodes
+/// at most a few frames plus the bit reservoir, so this is generous.
+const FLUSH_BYTES: usize = 64 * 1024;
+/// Longest tag text kept, in characters: titles are short, and this bounds what a hostile
+/// input's tags can make us write.
+const MAX_TAG_CHARS: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mp3Mode {
+    /// Variable bit rate, LAME's `-V` quality 0..=9 (new VBR, `vbr_mtrh`).
+    Vbr { quality: u8 },
+    /// Constant bit rate in kbit/s.
+    Cbr { kbps: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Mp3Config {
+    pub channels: u8,
+    pub sample_rate: u32,
+    pub mode: Mp3Mode,
+}
+
+impl Mp3Config {
+    pub(super) fn resolve(spec: &StreamSpec, settings: &EncoderSettings) -> Result<Mp3Config> {
+        let channels = match spec.channels {
+            1 => 1u8,
+            2 => 2u8,
+            n => {
+                return Err(invalid(format!(
+                    "MP3 holds mono or stereo, and this stream has {n} channels; write .flac or \
+                     .wav to keep every channel"
+                )));
+            }
+        };
+        let rate = spec.sample_rate;
+        if !SAMPLE_RATES.contains(&rate) {
+            let list: Vec<String> = SAMPLE_RATES.iter().map(|r| r.to_string()).collect();
+            return Err(invalid(format!(
+                "MP3 supports sample rates of {} Hz, not {rate} Hz; set the output sample_rate \
+                 (e.g. 44100 or 48000) to resample",
+                list.join(", ")
+            )));
+        }
+        if let Some(q) = settings.quality.filter(|&q| q > 9) {
+            return Err(invalid(format!("MP3 quality is 0 (best) to 9, not {q}")));
+        }
+        let mode = match settings.bitrate {
+            None => Mp3Mode::Vbr {
+                quality: settings.quality.unwrap_or(0),
+            },
+            Some(bps) => {
+                let table = if rate >= 32_000 {
+                    &MPEG1_KBPS
+                } else {
+                    &MPEG2_KBPS
+                };
+                let kbps = bps / 1000;
+                if bps % 1000 != 0 || !table.contains(&kbps) {
+                    let list: Vec<String> = table.iter().map(|k| format!("{}", k * 1000)).collect();
+                    return Err(invalid(format!(
+                        "MP3 at {rate} Hz takes a constant bit rate of {} bits/s, not {bps}",
+                        list.join(", ")
+                    )));
+                }
+                Mp3Mode::Cbr { kbps }
+            }
+        };
+        Ok(Mp3Config {
+            channels,
+            sample_rate: rate,
+            mode,
+        })
+    }
+}
+
+pub(super) struct Mp3Encoder<W> {
+    lame: mp3lame_encoder::Encoder,
+    sink: W,
+    label: String,
+    channels: usize,
+    /// Where the first MPEG frame (LAME's placeholder for the info tag) starts: after our
+    /// ID3v2 tag.
+    audio_start: u64,
+    /// Clamped copy of the input, reused between calls.
+    scratch: Vec<f32>,
+    /// LAME's output, reused between calls (its capacity settles after the first chunk).
+    out: Vec<u8>,
+    frames: u64,
+}
+
+fn lame_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Internal {
+        file: String::new(),
+        detail: format!("LAME {what}: {e}"),
+    }
+}
+
+fn vbr_quality(q: u8) -> Quality {
+    match q {
+        0 => Quality::Best,
+        1 => Quality::SecondBest,
+        2 => Quality::NearBest,
+        3 => Quality::VeryNice,
+        4 => Quality::Nice,
+        5 => Quality::Good,
+        6 => Quality::Decent,
+        7 => Quality::Ok,
+        8 => Quality::SecondWorst,
+        _ => Quality::Worst,
+    }
+}
+
+impl<W: Sink> Mp3Encoder<W> {
+    pub(super) fn new(config: Mp3Config, spec: &StreamSpec, mut sink: W) -> Result<Self> {
+        let label = sink.label();
+        let with_file = |e: Error| match e {
+            Error::Internal { detail, .. } => Error::Internal {
+                file: label.clone(),
+                detail,
+            },
+            other => other,
+        };
+        let lame = build_lame(&config).map_err(with_file)?;
+
+        // Our own ID3v2.3 tag rather than LAME's: LAME takes Latin-1 C strings only, and
+        // writing it ourselves makes the offset of the info frame known exactly.
+        let id3 = id3v2_tag(&spec.tags);
+        sink.write_all(&id3).map_err(io_error(&label))?;
+        Ok(Mp3Encoder {
+            lame,
+            sink,
+            label,
+            channels: usize::from(config.channels),
+            audio_start: id3.len() as u64,
+            scratch: Vec::with_capacity(CHUNK_FRAMES * usize::from(config.channels)),
+            out: Vec::new(),
+            frames: 0,
+        })
+    }
+}
+
+fn build_lame(config: &Mp3Config) -> Result<mp3lame_encoder::Encoder> {
+    let mut b = Builder::new().ok_or_else(|| lame_error("init", "out of memory"))?;
+    b.set_num_channels(config.channels)
+        .map_err(|e| lame_error("channels", e))?;
+    b.set_sample_rate(config.sample_rate)
+        .map_err(|e| lame_error("sample rate", e))?;
+    // Without this LAME picks its own output rate and resamples, e.g. to 32 kHz for low
+    // VBR qualities; the pipeline owns resampling, and the rate was checked above.
+    b.set_output_sample_rate(NonZeroU32::new(config.sample_rate))
+        .map_err(|e| lame_error("output sample rate", e))?;
+    // The Xing/LAME tag carries the encoder delay and padding: exact decoded length.
+    b.set_to_write_vbr_tag(true)
+        .map_err(|e| lame_error("info tag", e))?;
+    match config.mode {
+        Mp3Mode::Vbr { quality } => {
+            // `lame -V n` uses the new VBR code (mtrh) with VBR quality n.
+            b.set_vbr_mode(VbrMode::Mtrh)
+                .map_err(|e| lame_error("VBR mode", e))?;
+            b.set_vbr_quality(vbr_quality(quality))
+                .map_err(|e| lame_error("VBR quality", e))?;
+        }
+        Mp3Mode::Cbr { kbps } => {
+            b.set_vbr_mode(VbrMode::Off)
+                .map_err(|e| lame_error("CBR mode", e))?;
+            let kbps = std::ffi::c_int::try_from(kbps).map_err(|e| lame_error("bit rate", e))?;
+            // The crate's `Bitrate` enum lacks 56 and 144 kbit/s, which LAME supports, so
+            // the rate goes to LAME directly.
+            // SAFETY: `as_ptr` gives the live `lame_global_flags` owned by `b`, which
+            // outlives this call; lame_set_brate only stores an int in it.
+            let rc = unsafe { mp3lame_encoder::ffi::lame_set_brate(b.as_ptr(), kbps) };
+            if rc < 0 {
+                return Err(lame_error("bit rate", format!("error code {rc}")));
+            }
+            // LAME's CBR/ABR presets quietly scale the input by 0.95 at 160 kbit/s and below
+            // (0.97 at 192, 0.98 at 224) for clipping headroom: -0.45 dB that would make
+            // every normalized CBR file miss its loudness target. Headroom is the limiter's
+            // job here (true-peak ceiling), so cancel the preset's factor exactly.
+            let undo = 1.0 / lame_cbr_preset_scale(kbps);
+            // SAFETY: as above; lame_set_scale only stores a float in the struct.
+            let rc = unsafe { mp3lame_encoder::ffi::lame_set_scale(b.as_ptr(), undo) };
+            if rc < 0 {
+                return Err(lame_error("scale", format!("error code {rc}")));
+            }
+        }
+    }
+    b.build().map_err(|e| lame_error("init", e))
+}
+
+/// The `scale` column of LAME 3.100's `abr_switch_map` (presets.c) for a CBR rate, which
+/// `lame_init_params` multiplies into the user's scale. LAME picks the nearest table row;
+/// every rate this encoder accepts up to 160 kbit/s (including 144) lands on a 0.95 row.
+fn lame_cbr_preset_scale(kbps: std::ffi::c_int) -> f32 {
+    match kbps {
+        ..=176 => 0.95,
+        177..=208 => 0.97,
+        209..=240 => 0.98,
+        _ => 1.0,
+    }
+}
+
+impl<W: Sink> Encoder<W> for Mp3Encoder<W> {
+    fn write(&mut self, interleaved: &[f32]) -> Result<()> {
+        let ch = self.channels;
+        if interleaved.len() % ch != 0 {
+            return Err(partial_frame(&self.label, interleaved.len(), ch));
+        }
+        for chunk in interleaved.chunks(CHUNK_FRAMES * ch) {
+            // LAME's float input is nominally [-1, 1]; a NaN would poison its psychoacoustic
+            // model for the rest of the file.
+            self.scratch.clear();
+            self.scratch.extend(
+                chunk
+                    .iter()
+                    .map(|&x| if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) }),
+            );
+            let frames = chunk.len() / ch;
+            self.out.clear();
+            self.out
+                .reserve(mp3lame_encoder::max_required_buffer_size(frames));
+            let r = if ch == 2 {
+                self.lame
+                    .encode_to_vec(InterleavedPcm(&self.scratch), &mut self.out)
+            } else {
+                self.lame
+                    .encode_to_vec(MonoPcm(&self.scratch), &mut self.out)
+            };
+            r.map_err(|e| Error::Internal {
+                file: self.label.clone(),
+                detail: format!("LAME encode: {e}"),
+            })?;
+            self.sink
+                .write_all(&self.out)
+                .map_err(io_error(&self.label))?;
+            self.frames += frames as u64;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Encoded<W>> {
+        let label = self.label.clone();
+        let internal = |detail: String| Error::Internal {
+            file: label.clone(),
+            detail,
+        };
+        // FlushGap (lame_encode_flush) pads the last frame with silence and encodes every
+        // buffered sample, then records that padding for the LAME tag. FlushNoGap only
+        // drains the bitstream and keeps the tail samples for a following track, which
+        // would cut the end of a standalone file.
+        self.out.clear();
+        self.out.reserve(FLUSH_BYTES);
+        self.lame
+            .flush_to_vec::<FlushGap>(&mut self.out)
+            .map_err(|e| internal(format!("LAME flush: {e}")))?;
+        self.sink.write_all(&self.out).map_err(io_error(&label))?;
+
+        // LAME wrote a blank frame of the tag's size at the start of the stream; now that
+        // frame counts, sizes, delay and padding are known, put the real tag there.
+        let tag_size = self.lame.lame_tag_size();
+        if tag_size > 0 {
+            let mut tag = Vec::with_capacity(tag_size);
+            self.lame
+                .lame_tag_encode_to_vec(&mut tag)
+                .ok_or_else(|| internal("LAME produced no info tag".into()))?;
+            self.sink
+                .seek(SeekFrom::Start(self.audio_start))
+                .map_err(io_error(&label))?;
+            self.sink.write_all(&tag).map_err(io_error(&label))?;
+        }
+        let bytes = self.sink.seek(SeekFrom::End(0)).map_err(io_error(&label))?;
+        self.sink.flush().map_err(io_error(&label))?;
+        let Mp3Encoder { sink, frames, .. } = *self;
+        Ok(Encoded {
+            bytes,
+            frames,
+            output: sink,
+        })
+    }
+}
+
+/// An ID3v2.3 tag with TIT2/TPE1/TALB, or nothing when no tag is set.
+///
+/// v2.3 rather than v2.4 because every player and tagger reads it (v2.4 is still ignored by
+/// some, e.g. older Windows). Text is Latin-1 when it fits, else UTF-16 with a BOM.
+pub(super) fn id3v2_tag(tags: &Tags) -> Vec<u8> {
+    let mut frames = Vec::new();
+    for (id, value) in [
+        (b"TIT2", &tags.title),
+        (b"TPE1", &tags.artist),
+        (b"TALB", &tags.album),
+    ] {
+        let Some(text) = value.as_deref() else {
+            continue;
+        };
+        // A NUL would end the text early in v2.3 readers.
+        let text: String = text
+            .chars()
+            .filter(|&c| c != '\0')
+            .take(MAX_TAG_CHARS)
+            .collect();
+        if text.is_empty() {
+            continue;
+        }
+        let mut body = Vec::with_capacity(text.len() * 2 + 3);
+        if text.chars().all(|c| u32::from(c) <= 0xFF) {
+            body.push(0); // ISO-8859-1
+            body.extend(text.chars().map(|c| c as u8));
+        } else {
+            body.push(1); // UTF-16 with BOM
+            body.extend_from_slice(&[0xFF, 0xFE]);
+            for u in text.encode_utf16() {
+                body.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+        frames.extend_from_slice(id);
+        // v2.3 frame sizes are plain big-endian (v2.4 made them syncsafe).
+        frames.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        frames.extend_from_slice(&[0, 0]); // flags
+        frames.extend_from_slice(&body);
+    }
+    if frames.is_empty() {
+        return frames;
+    }
+    let size = frames.len() as u32; // at most 3 · (10 + 3 + 2 · 2 · MAX_TAG_CHARS)
+    let mut tag = Vec::with_capacity(10 + frames.len());
+    tag.extend_from_slice(b"ID3");
+    tag.extend_from_slice(&[3, 0, 0]); // version 2.3.0, no flags
+    // The tag size is syncsafe: 7 bits per byte.
+    tag.extend_from_slice(&[
+        ((size >> 21) & 0x7F) as u8,
+        ((size >> 14) & 0x7F) as u8,
+        ((size >> 7) & 0x7F) as u8,
+        (size & 0x7F) as u8,
+    ]);
+    tag.extend_from_slice(&frames);
+    tag
+}

@@ -1,0 +1,319 @@
+//! A look-ahead true-peak limiter. Peaks are detected on the signal oversampled as for
+//! true-peak metering (4x below 96 kHz), all channels are linked (one gain for all, so the
+//! stereo image does not wander), the gain reaches its floor smoothly within the
+//! look-ahead before a peak arrives, holds through it, and recovers with an exponential
+//! release: no clicks, and no pumping from a gain that chases individual samples.
+
+use std::collections::VecDeque;
+
+use crate::loudness::true_peak::{Interpolator, TAPS, factor_for};
+
+/// Look-ahead (and attack) time.
+const LOOKAHEAD_S: f64 = 0.005;
+/// Release time constant.
+const RELEASE_S: f64 = 0.080;
+/// Frames between a sample entering the detector and its interpolated peak coming out.
+const DETECT_DELAY: usize = TAPS / 2;
+/// Output positions checked per bound test in the detector.
+const CHUNK: usize = 64;
+
+/// The oversampled peak envelope of a stream: for each frame, the largest interpolated
+/// |x| over all channels (or 0 where it provably stays under a threshold). It is computed
+/// once per block and shared by every limiter fed from the same decode: a limiter after a
+/// gain `g` sees `g * envelope`, since interpolation is linear.
+pub(crate) struct Detector {
+    channels: usize,
+    interp: Interpolator,
+    history: Vec<Vec<f32>>,
+    chbuf: Vec<f32>,
+}
+
+impl Detector {
+    pub(crate) fn new(sample_rate: u32, channels: usize) -> Self {
+        Detector {
+            channels,
+            interp: Interpolator::new(factor_for(sample_rate)),
+            history: vec![vec![0.0; TAPS - 1]; channels],
+            chbuf: Vec::new(),
+        }
+    }
+
+    /// Fills `env` with one value per frame of `input`. Stretches whose samples times the
+    /// interpolator's gain bound stay at or under `threshold` are left at 0: no interpolated
+    /// value there can exceed it. Output `i` describes the peak around input frame
+    /// `i - DETECT_DELAY` (the interpolator's delay).
+    pub(crate) fn envelope(&mut self, input: &[f32], threshold: f32, env: &mut Vec<f32>) {
+        let nch = self.channels;
+        let n = input.len() / nch;
+        env.clear();
+        env.resize(n, 0.0);
+        for ch in 0..nch {
+            self.chbuf.clear();
+            self.chbuf.extend_from_slice(&self.history[ch]);
+            self.chbuf
+                .extend(input.iter().skip(ch).step_by(nch).take(n));
+            let mut start = 0;
+            while start < n {
+                let end = (start + CHUNK).min(n);
+                let window = &self.chbuf[start..end + TAPS - 1];
+                let max_abs = window.iter().fold(0f32, |a, &b| a.max(b.abs()));
+                if max_abs * self.interp.bound > threshold {
+                    self.interp.peaks_into(window, &mut env[start..end]);
+                }
+                start = end;
+            }
+            let tail = self.chbuf.len() - (TAPS - 1);
+            self.history[ch].copy_from_slice(&self.chbuf[tail..]);
+        }
+    }
+
+    /// The largest interpolated value relative to the largest sample around it: the
+    /// envelope never exceeds `bound * max |x|`.
+    pub(crate) fn bound(&self) -> f32 {
+        self.interp.bound
+    }
+}
+
+/// The gain computer and delay line of one limiter; peaks come from a shared [`Detector`].
+pub(crate) struct Limiter {
+    channels: usize,
+    ceiling: f32,
+    window: usize,
+    /// Sliding minimum of the required gain: (detector index, gain), gains increasing.
+    /// Only gains under 1 are kept; an empty queue means unity.
+    minq: VecDeque<(u64, f32)>,
+    release: f32,
+    k_release: f32,
+    /// Moving average of the released gain over `lookahead + 1` values.
+    avg: Vec<f32>,
+    avg_pos: usize,
+    avg_sum: f64,
+    /// Entries of `avg` below 1: while 0, the gain is exactly 1.
+    avg_reduced: usize,
+    /// Delayed audio, interleaved, as a ring.
+    delay: Vec<f32>,
+    delay_pos: usize,
+    /// Detector indices produced so far.
+    k: u64,
+    /// Leading frames of the delay line (its initial silence) still to drop.
+    to_skip: usize,
+    min_gain: f32,
+}
+
+impl Limiter {
+    /// A limiter holding true peaks at or below `ceiling_dbtp`.
+    pub(crate) fn new(sample_rate: u32, channels: usize, ceiling_dbtp: f64) -> Self {
+        let delay_frames = Self::tail_frames(sample_rate);
+        let lookahead = delay_frames - 1 - DETECT_DELAY;
+        Limiter {
+            channels,
+            ceiling: 10f64.powf(ceiling_dbtp / 20.0) as f32,
+            window: lookahead + 3,
+            minq: VecDeque::new(),
+            release: 1.0,
+            k_release: (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp() as f32,
+            avg: vec![1.0; lookahead + 1],
+            avg_pos: 0,
+            avg_sum: (lookahead + 1) as f64,
+            avg_reduced: 0,
+            delay: vec![0.0; delay_frames * channels],
+            delay_pos: 0,
+            k: 0,
+            to_skip: delay_frames,
+            min_gain: 1.0,
+        }
+    }
+
+    /// The linear ceiling.
+    pub(crate) fn ceiling(&self) -> f32 {
+        self.ceiling
+    }
+
+    /// Frames of delay between input and output: how much silence [`Limiter::finish`]
+    /// pushes through to drain it.
+    pub(crate) fn tail_frames(sample_rate: u32) -> usize {
+        ((LOOKAHEAD_S * f64::from(sample_rate)).round() as usize).max(1) + 1 + DETECT_DELAY
+    }
+
+    /// The lowest gain applied so far (1.0 when the limiter never engaged).
+    pub(crate) fn min_gain(&self) -> f32 {
+        self.min_gain
+    }
+
+    /// Limits `input` (interleaved, already scaled by the chain's gain) and appends the
+    /// output, delayed by the look-ahead, to `out`. `env` is the detector's envelope of the
+    /// *unscaled* stream and `scale` the gain applied since. Over a whole stream, `finish`
+    /// gives back exactly as many frames as went in.
+    pub(crate) fn process(&mut self, input: &[f32], env: &[f32], scale: f32, out: &mut Vec<f32>) {
+        let nch = self.channels;
+        let n = (input.len() / nch).min(env.len());
+        out.reserve(n * nch);
+        let limit = self.ceiling / scale;
+        for f in 0..n {
+            let e = env[f];
+            let need = if e > limit { limit / e } else { 1.0 };
+            let g = self.gain_for(need);
+            let frame = &input[f * nch..(f + 1) * nch];
+            let slot = &mut self.delay[self.delay_pos..self.delay_pos + nch];
+            if self.to_skip > 0 {
+                self.to_skip -= 1;
+                slot.copy_from_slice(frame);
+            } else if g == 1.0 {
+                out.extend_from_slice(slot);
+                slot.copy_from_slice(frame);
+            } else {
+                out.extend(slot.iter().map(|x| x * g));
+                slot.copy_from_slice(frame);
+            }
+            self.delay_pos += nch;
+            if self.delay_pos == self.delay.len() {
+                self.delay_pos = 0;
+            }
+        }
+    }
+
+    /// Advances the gain computer by one detector value and returns the gain for the frame
+    /// leaving the delay line now.
+    #[inline]
+    fn gain_for(&mut self, need: f32) -> f32 {
+        let k = self.k;
+        self.k += 1;
+        while self
+            .minq
+            .front()
+            .is_some_and(|&(i, _)| i + (self.window as u64) <= k)
+        {
+            self.minq.pop_front();
+        }
+        if need < 1.0 {
+            while self.minq.back().is_some_and(|&(_, g)| g >= need) {
+                self.minq.pop_back();
+            }
+            self.minq.push_back((k, need));
+        }
+        if self.minq.is_empty() && self.release == 1.0 && self.avg_reduced == 0 {
+            return 1.0; // idle: nothing to limit or recover from
+        }
+        let floor = self.minq.front().map_or(1.0, |&(_, g)| g);
+        // Release: move back toward unity gain, never above what the peaks allow.
+        let mut released = 1.0 - (1.0 - self.release) * self.k_release;
+        if 1.0 - released < 1e-6 {
+            released = 1.0;
+        }
+        self.release = released.min(floor);
+        let old = self.avg[self.avg_pos];
+        self.avg[self.avg_pos] = self.release;
+        self.avg_pos = (self.avg_pos + 1) % self.avg.len();
+        self.avg_reduced =
+            self.avg_reduced + usize::from(self.release < 1.0) - usize::from(old < 1.0);
+        self.avg_sum += f64::from(self.release) - f64::from(old);
+        if self.avg_reduced == 0 {
+            // Re-anchor the running sum so rounding never leaves a residue at unity.
+            self.avg_sum = self.avg.len() as f64;
+            return 1.0;
+        }
+        let g = ((self.avg_sum / self.avg.len() as f64) as f32).min(1.0);
+        if g < self.min_gain {
+            self.min_gain = g;
+        }
+        g
+    }
+
+    /// Drains the delay line, so that over the stream the output has exactly as many frames
+    /// as the input. `tail_env` is the detector's envelope of `tail_frames` frames of silence
+    /// after the stream: the step down to silence has inter-sample peaks of its own.
+    pub(crate) fn finish(&mut self, tail_env: &[f32], scale: f32, out: &mut Vec<f32>) {
+        let zeros = vec![0f32; tail_env.len() * self.channels];
+        self.process(&zeros, tail_env, scale, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loudness::{Meter, channel_weights};
+
+    fn run(l: &mut Limiter, x: &[f32], block: usize, rate: u32) -> Vec<f32> {
+        let mut d = Detector::new(rate, l.channels);
+        let mut env = Vec::new();
+        let mut out = Vec::new();
+        for c in x.chunks(block * l.channels) {
+            d.envelope(c, l.ceiling(), &mut env);
+            l.process(c, &env, 1.0, &mut out);
+        }
+        let tail = vec![0f32; Limiter::tail_frames(rate) * l.channels];
+        d.envelope(&tail, l.ceiling(), &mut env);
+        l.finish(&env, 1.0, &mut out);
+        out
+    }
+
+    fn true_peak_db(x: &[f32], rate: u32, ch: usize) -> f64 {
+        let mut m = Meter::new(rate, channel_weights(ch, None), false);
+        m.push(x);
+        m.finish().true_peak_dbtp.unwrap_or(-200.0)
+    }
+
+    #[test]
+    fn transparent_below_ceiling() {
+        let rate = 48_000;
+        let x: Vec<f32> = (0..rate * 2)
+            .map(|i| 0.25 * ((i as f32) * 0.05).sin())
+            .collect();
+        let mut l = Limiter::new(rate, 1, -1.0);
+        let y = run(&mut l, &x, 1000, rate);
+        assert_eq!(y.len(), x.len());
+        assert!(x.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-6));
+        assert_eq!(l.min_gain(), 1.0);
+    }
+
+    #[test]
+    fn holds_true_peak_ceiling() {
+        // A loud tone with intersample peaks, plus a sudden transient, 12 dB over.
+        for rate in [44_100u32, 48_000] {
+            let n = rate as usize * 3;
+            let mut x = Vec::with_capacity(n * 2);
+            for i in 0..n {
+                let t = i as f32 / rate as f32;
+                let burst = if (1.0..1.01).contains(&t) { 3.0 } else { 0.0 };
+                let v = 2.0
+                    * (2.0 * std::f32::consts::PI * (rate as f32 / 4.0) * t + 0.785).sin()
+                    * 0.5
+                    + burst * (t * 3000.0).sin();
+                x.push(v);
+                x.push(v * 0.7);
+            }
+            let mut l = Limiter::new(rate, 2, -1.0);
+            let y = run(&mut l, &x, 4096, rate);
+            assert_eq!(y.len(), x.len());
+            let tp = true_peak_db(&y, rate, 2);
+            let sp = y.iter().enumerate().fold((0f32, 0usize), |a, (i, &b)| {
+                if b.abs() > a.0 { (b.abs(), i) } else { a }
+            });
+            assert!(
+                tp <= -1.0 + 0.02,
+                "{rate}: true peak {tp} sample peak {sp:?} of {}",
+                y.len()
+            );
+            assert!(l.min_gain() < 0.5);
+        }
+    }
+
+    #[test]
+    fn gain_is_smooth() {
+        // A single-sample spike must not produce a step in the gain: the largest change
+        // between consecutive output samples of a steady tone stays small.
+        let rate = 48_000;
+        let mut x: Vec<f32> = (0..rate).map(|i| 0.5 * (i as f32 * 0.01).sin()).collect();
+        x[rate as usize / 2] = 4.0;
+        let mut l = Limiter::new(rate, 1, -1.0);
+        let y = run(&mut l, &x, 512, rate);
+        let max_step = y
+            .windows(2)
+            .enumerate()
+            .filter(|(i, _)| i.abs_diff(rate as usize / 2) > 2)
+            .map(|(_, w)| (w[1] - w[0]).abs())
+            .fold(0f32, f32::max);
+        // The tone alone moves at most 0.005 per sample; a gain step would add far more.
+        assert!(max_step < 0.01, "{max_step}");
+    }
+}

@@ -1,0 +1,7 @@
+//! Gain planning and the true-peak limiter.
+
+pub(crate) mod limiter;
+pub(crate) mod plan;
+
+pub(crate) use limiter::{Detector, Limiter};
+pub use plan::{Mode, Preset};

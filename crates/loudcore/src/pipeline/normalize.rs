@@ -1,0 +1,598 @@
+//! The normalize job: measure, plan, calibrate the limiter, render every output from one
+//! decode, verify each output by decoding the file written, correct and redo what missed,
+//! and only then move the outputs into place.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::render::{self, ChainOut, ChainSpec, SinkSpec, Source};
+use super::report::{OutputReport, Report, Timings};
+use crate::decode::DecodeOptions;
+use crate::encode::{EncoderSettings, OutputFormat, StreamSpec};
+use crate::error::{Error, Result};
+use crate::gain::plan::{self, Mode, Preset, Targets};
+use crate::input::{Input, Limits};
+use crate::job::{CancelToken, Control, ProgressFn, Stage};
+
+/// Options of a normalize job. Explicit targets override the preset, which overrides the
+/// defaults (-14 LUFS, -1 dBTP).
+///
+/// ```
+/// use loudcore::{NormalizeOptions, Preset};
+/// let opts = NormalizeOptions { preset: Some(Preset::AppleMusic), true_peak_dbtp: Some(-1.5), ..Default::default() };
+/// # let _ = opts;
+/// ```
+#[derive(Clone, Default)]
+pub struct NormalizeOptions {
+    /// Integrated loudness to reach, LUFS. Default -14 (or the preset's).
+    pub target_lufs: Option<f64>,
+    /// True-peak ceiling, dBTP. Default -1 (or the preset's).
+    pub true_peak_dbtp: Option<f64>,
+    /// Loudness-range target (dynamic mode only).
+    pub lra_lu: Option<f64>,
+    /// A named target: `spotify`, `apple-music`, `youtube`, `amazon`, `tidal`, `deezer`,
+    /// `podcast`, `ebu-r128`, `atsc-a85`.
+    pub preset: Option<Preset>,
+    /// `Linear` (default). `Dynamic` is not supported yet and is refused, never substituted.
+    pub mode: Mode,
+    /// Constant bit rate for lossy outputs, bits per second (MP3 default: VBR V0).
+    pub bitrate: Option<u32>,
+    /// MP3 VBR quality 0 (best) to 9; FLAC compression level.
+    pub quality: Option<u8>,
+    /// PCM bits for WAV (16, 24, 32 = float) and FLAC (16, 24).
+    pub bits_per_sample: Option<u16>,
+    /// Output sample rate; default: the input's.
+    pub sample_rate: Option<u32>,
+    /// Limits the input must meet.
+    pub limits: Limits,
+    /// How damaged input is treated.
+    pub decode: DecodeOptions,
+    /// Renders allowed per output before giving up on the target (default 4).
+    pub max_attempts: Option<u32>,
+    /// Stops the job from another thread.
+    pub cancel: Option<CancelToken>,
+    /// `(stage, fraction of the whole job)`, monotonic, ending at 1.0.
+    pub on_progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for NormalizeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NormalizeOptions")
+            .field("target_lufs", &self.target_lufs)
+            .field("true_peak_dbtp", &self.true_peak_dbtp)
+            .field("lra_lu", &self.lra_lu)
+            .field("preset", &self.preset)
+            .field("mode", &self.mode)
+            .field("bitrate", &self.bitrate)
+            .field("quality", &self.quality)
+            .field("bits_per_sample", &self.bits_per_sample)
+            .field("sample_rate", &self.sample_rate)
+            .field("limits", &self.limits)
+            .field("decode", &self.decode)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One output of a job: a destination (format from its extension) and settings that
+/// override the job's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputSpec {
+    pub path: PathBuf,
+    pub sample_rate: Option<u32>,
+    pub bitrate: Option<u32>,
+    pub quality: Option<u8>,
+    pub bits_per_sample: Option<u16>,
+}
+
+impl<P: Into<PathBuf>> From<P> for OutputSpec {
+    fn from(p: P) -> Self {
+        OutputSpec {
+            path: p.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// How far under the ceiling our own meter must read an output: other meters (FFmpeg's
+/// resamples to 192 kHz) read inter-sample peaks a few hundredths of a dB differently.
+const TP_MARGIN_DB: f64 = 0.1;
+/// Extra limiter headroom for lossless outputs: the limiter's detector and the meter's differ slightly.
+const LIMITER_MARGIN_DB: f64 = 0.05;
+/// First guess at a lossy encoder's true-peak overshoot; corrected from the measured output.
+const LOSSY_OVERSHOOT_DB: f64 = 0.3;
+/// Loudness error accepted on the decoded output (the contract says 0.1 LU; keep a margin
+/// for other meters).
+const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
+/// Decode passes calibration may spend per limiter setting.
+const CALIBRATION_PASSES: usize = 3;
+
+/// Normalizes `input` into one output file (format from its extension).
+///
+/// ```no_run
+/// use loudcore::{normalize, Input, NormalizeOptions};
+/// let report = normalize(&Input::from("mix.mp3"), "mix.normalized.mp3", &NormalizeOptions::default())?;
+/// assert!(report.outputs[0].verified);
+/// # Ok::<(), loudcore::Error>(())
+/// ```
+pub fn normalize(
+    input: &Input,
+    output: impl AsRef<Path>,
+    opts: &NormalizeOptions,
+) -> Result<Report> {
+    normalize_to(input, &[OutputSpec::from(output.as_ref())], opts)
+}
+
+/// Normalizes `input` into several outputs from one analysis and one decode per render.
+pub fn normalize_to(
+    input: &Input,
+    outputs: &[OutputSpec],
+    opts: &NormalizeOptions,
+) -> Result<Report> {
+    let file = input.name();
+    super::guard(&file, || Job::new(input, outputs, opts)?.run())
+}
+
+/// An output in progress.
+struct Pending {
+    spec: OutputSpec,
+    format: OutputFormat,
+    settings: EncoderSettings,
+    out_rate: u32,
+    gain_db: f64,
+    limiter_ceiling: f64,
+    attempts: u32,
+    /// Lowest limiter gain of the latest render.
+    min_gain: f32,
+    done: Option<(crate::output::TempOutput, OutputReport)>,
+}
+
+struct Job<'a> {
+    input: &'a Input,
+    opts: &'a NormalizeOptions,
+    targets: Targets,
+    outputs: Vec<Pending>,
+    ctl: Control,
+    started: Instant,
+    timings: Timings,
+}
+
+impl<'a> Job<'a> {
+    fn new(input: &'a Input, outputs: &[OutputSpec], opts: &'a NormalizeOptions) -> Result<Self> {
+        let targets = plan::resolve(
+            opts.preset,
+            opts.target_lufs,
+            opts.true_peak_dbtp,
+            opts.mode,
+            opts.lra_lu,
+        )?;
+        if outputs.is_empty() {
+            return Err(Error::InvalidOptions {
+                detail: "no output given".into(),
+            });
+        }
+        let mut pending = Vec::with_capacity(outputs.len());
+        for (i, spec) in outputs.iter().enumerate() {
+            if outputs[..i].iter().any(|o| o.path == spec.path) {
+                return Err(Error::InvalidOptions {
+                    detail: format!("{} is given as an output twice", spec.path.display()),
+                });
+            }
+            if let Some(inp) = input.as_path() {
+                if same_file(inp, &spec.path) {
+                    return Err(Error::InvalidOptions {
+                        detail: format!(
+                            "{}: the output would overwrite the input",
+                            spec.path.display()
+                        ),
+                    });
+                }
+            }
+            let format = OutputFormat::from_path(&spec.path)?;
+            let settings = EncoderSettings {
+                bitrate: spec.bitrate.or(opts.bitrate),
+                quality: spec.quality.or(opts.quality),
+                bits_per_sample: spec.bits_per_sample.or(opts.bits_per_sample),
+            };
+            pending.push(Pending {
+                spec: OutputSpec {
+                    sample_rate: spec.sample_rate.or(opts.sample_rate),
+                    ..spec.clone()
+                },
+                format,
+                settings,
+                out_rate: 0,
+                gain_db: 0.0,
+                limiter_ceiling: 0.0,
+                attempts: 0,
+                min_gain: 1.0,
+                done: None,
+            });
+        }
+        if let Some(r) = opts.sample_rate {
+            if !(8_000..=384_000).contains(&r) {
+                return Err(Error::InvalidOptions {
+                    detail: format!("sample_rate {r} Hz is outside 8000..=384000"),
+                });
+            }
+        }
+        let ctl = Control::new(input.name(), opts.cancel.clone(), opts.on_progress.clone());
+        Ok(Job {
+            input,
+            opts,
+            targets,
+            outputs: pending,
+            ctl,
+            started: Instant::now(),
+            timings: Timings::default(),
+        })
+    }
+
+    fn run(mut self) -> Result<Report> {
+        let file = self.input.name();
+        let lossy = self.outputs.iter().any(|o| o.format.is_lossy());
+        // Progress weights follow where the time goes: a lossy encoder dwarfs decoding.
+        let (a, b) = if lossy { (0.08, 0.9) } else { (0.3, 0.65) };
+        self.ctl.stage(Stage::Analyze, 0.0, a);
+        // Refuse impossible outputs (a 5.1 MP3, a bit rate LAME lacks) before any decoding.
+        let headers = crate::input::probe(self.input, &self.opts.limits)?;
+        for o in &self.outputs {
+            let spec = StreamSpec {
+                sample_rate: o.spec.sample_rate.unwrap_or(headers.sample_rate),
+                channels: headers.channels as u16,
+                channel_mask: headers.channel_mask,
+                source_bits: headers.bits_per_sample,
+                tags: headers.tags.clone(),
+            };
+            crate::encode::validate(o.format, &spec, &o.settings).map_err(|e| match e {
+                Error::InvalidOptions { detail } => Error::InvalidOptions {
+                    detail: format!("{}: {detail}", o.spec.path.display()),
+                },
+                other => other,
+            })?;
+        }
+        let t0 = Instant::now();
+        let (analysis, probe) = super::analyze::measure(
+            self.input,
+            &self.opts.limits,
+            &self.opts.decode,
+            false,
+            &mut self.ctl,
+        )?;
+        self.timings.analyze_s = t0.elapsed().as_secs_f64();
+        self.timings.input_decodes += 1;
+        let Some(measured) = analysis.integrated_lufs else {
+            return Err(Error::SilentInput { file });
+        };
+        let t = self.targets;
+        let planned_gain = t.target_lufs - measured;
+        let src = Source {
+            sample_rate: probe.sample_rate,
+            channels: probe.channels as usize,
+            channel_mask: probe.channel_mask,
+            source_bits: probe.bits_per_sample,
+            tags: probe.tags.clone(),
+        };
+        for o in &mut self.outputs {
+            o.out_rate = o.spec.sample_rate.unwrap_or(probe.sample_rate);
+            o.gain_db = planned_gain;
+            o.limiter_ceiling = t.ceiling_dbtp
+                - TP_MARGIN_DB
+                - LIMITER_MARGIN_DB
+                - if o.format.is_lossy() {
+                    LOSSY_OVERSHOOT_DB
+                } else {
+                    0.0
+                };
+        }
+
+        // The limiter lowers loudness where it works: find the gain that lands on target
+        // after limiting, on the PCM, before spending time on encoders.
+        let peak_after_gain = analysis.true_peak_dbtp.map(|tp| tp + planned_gain);
+        let min_ceiling = self
+            .outputs
+            .iter()
+            .map(|o| o.limiter_ceiling)
+            .fold(f64::INFINITY, f64::min);
+        if peak_after_gain.is_some_and(|p| p > min_ceiling) {
+            let t0 = Instant::now();
+            self.calibrate(&src)?;
+            self.timings.calibrate_s = t0.elapsed().as_secs_f64();
+        }
+
+        let max_attempts = self.opts.max_attempts.unwrap_or(4).max(1);
+        let mut round = 0u32;
+        loop {
+            let todo: Vec<usize> = (0..self.outputs.len())
+                .filter(|&i| self.outputs[i].done.is_none())
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            // Progress: each extra round shares what is left of the render span.
+            let span_from = if round == 0 {
+                a
+            } else {
+                a + (b - a) * (1.0 - 0.5f64.powi(round as i32))
+            };
+            let span_to = a + (b - a) * (1.0 - 0.5f64.powi(round as i32 + 1));
+            self.ctl.stage(
+                Stage::Render,
+                span_from,
+                if round == 0 {
+                    b
+                } else {
+                    span_to.max(span_from)
+                },
+            );
+            round += 1;
+            let specs = todo
+                .iter()
+                .map(|&i| {
+                    let o = &self.outputs[i];
+                    ChainSpec {
+                        gain_db: o.gain_db,
+                        ceiling_dbtp: o.limiter_ceiling,
+                        out_rate: o.out_rate,
+                        sink: SinkSpec::Encode {
+                            dest: o.spec.path.clone(),
+                            format: o.format,
+                            settings: o.settings.clone(),
+                        },
+                    }
+                })
+                .collect();
+            let t0 = Instant::now();
+            let rendered = render::render(
+                self.input,
+                &self.opts.limits,
+                &self.opts.decode,
+                &mut self.ctl,
+                &src,
+                specs,
+            )?;
+            self.timings.render_s += t0.elapsed().as_secs_f64();
+            self.timings.input_decodes += 1;
+            let t0 = Instant::now();
+            for (k, (&i, out)) in todo.iter().zip(rendered).enumerate() {
+                let (from, to) = (
+                    b + (1.0 - b) * k as f64 / todo.len() as f64,
+                    b + (1.0 - b) * (k + 1) as f64 / todo.len() as f64,
+                );
+                self.ctl.stage(Stage::Verify, from, to);
+                self.verify(i, out, &analysis, max_attempts)?;
+            }
+            self.timings.verify_s += t0.elapsed().as_secs_f64();
+        }
+
+        // Engaged means more than a rounding error of gain reduction.
+        let limiter_active = self.outputs.iter().any(|o| o.min_gain < 0.999);
+        let mut reports = Vec::with_capacity(self.outputs.len());
+        let mut files = Vec::with_capacity(self.outputs.len());
+        for o in self.outputs {
+            let Some((tmp, report)) = o.done else {
+                return Err(Error::Internal {
+                    file,
+                    detail: "an output was neither verified nor failed".into(),
+                });
+            };
+            files.push(tmp);
+            reports.push(report);
+        }
+        // All outputs are good: only now replace anything at the destinations.
+        for tmp in files {
+            tmp.commit()?;
+        }
+        self.ctl.done();
+        Ok(Report {
+            input: analysis,
+            target_lufs: t.target_lufs,
+            true_peak_dbtp: t.ceiling_dbtp,
+            gain_db: planned_gain,
+            limiter_active,
+            outputs: reports,
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+            timings: self.timings,
+        })
+    }
+
+    /// Finds, for each group of outputs sharing a limiter ceiling and rate, the gain at
+    /// which the limited signal measures on target. Each pass decodes once and runs meter
+    /// chains at several candidate gains; the answer is interpolated between the two
+    /// candidates that bracket the target, so one pass usually suffices.
+    fn calibrate(&mut self, src: &Source) -> Result<()> {
+        let target = self.targets.target_lufs;
+        let mut groups: Vec<(f64, u32)> = Vec::new();
+        for o in &self.outputs {
+            if !groups.contains(&(o.limiter_ceiling, o.out_rate)) {
+                groups.push((o.limiter_ceiling, o.out_rate));
+            }
+        }
+        for (ceiling, rate) in groups {
+            let start = self
+                .outputs
+                .iter()
+                .find(|o| (o.limiter_ceiling, o.out_rate) == (ceiling, rate))
+                .map_or(0.0, |o| o.gain_db);
+            // Limiting only ever lowers loudness, so the answer lies at or above the planned gain.
+            let mut points: Vec<(f64, f64)> = Vec::new();
+            let mut offsets = vec![start, start + 0.15, start + 0.5];
+            let mut found = None;
+            for _ in 0..CALIBRATION_PASSES {
+                let specs = offsets
+                    .iter()
+                    .map(|&g| ChainSpec {
+                        gain_db: g,
+                        ceiling_dbtp: ceiling,
+                        out_rate: rate,
+                        sink: SinkSpec::Meter,
+                    })
+                    .collect();
+                let outs = render::render(
+                    self.input,
+                    &self.opts.limits,
+                    &self.opts.decode,
+                    &mut self.ctl,
+                    src,
+                    specs,
+                )?;
+                self.timings.input_decodes += 1;
+                for (&g, out) in offsets.iter().zip(outs) {
+                    if let Some(i) = out.loudness.and_then(|l| l.integrated_lufs) {
+                        points.push((g, i));
+                    }
+                }
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                found = bracket(&points, target);
+                if found.is_some() {
+                    break;
+                }
+                // Not bracketed yet: step on from the loudest candidate, by its shortfall
+                // and a little more (the limiter takes back part of any added gain).
+                let Some(&(g_hi, i_hi)) = points.last() else {
+                    break;
+                };
+                let next = g_hi + (target - i_hi).max(0.05) * 1.5;
+                offsets = vec![next, next + 0.25, next + 1.0];
+            }
+            let best = found.unwrap_or_else(|| {
+                // Fall back to the closest measured point; verification has the last word.
+                points
+                    .iter()
+                    .min_by(|a, b| (a.1 - target).abs().total_cmp(&(b.1 - target).abs()))
+                    .map_or(start, |p| p.0)
+            });
+            for o in self
+                .outputs
+                .iter_mut()
+                .filter(|o| (o.limiter_ceiling, o.out_rate) == (ceiling, rate))
+            {
+                o.gain_db = best;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes and measures a rendered output; accepts it, or plans a corrected render.
+    fn verify(
+        &mut self,
+        i: usize,
+        out: ChainOut,
+        input: &crate::Analysis,
+        max_attempts: u32,
+    ) -> Result<()> {
+        let file = self.input.name();
+        let t = self.targets;
+        let Some(encoded) = out.file else {
+            return Err(Error::Internal {
+                file,
+                detail: "an encode chain produced no file".into(),
+            });
+        };
+        let tmp = encoded.output;
+        let o = &mut self.outputs[i];
+        o.attempts += 1;
+        o.min_gain = out.min_gain;
+        let dest = o.spec.path.display().to_string();
+        let decode = DecodeOptions {
+            strict: true,
+            allow_truncated: false,
+            threads: self.opts.decode.threads,
+        };
+        let (a, _) = super::analyze::measure(
+            &Input::from(tmp.temp_path().to_path_buf()),
+            &Limits::default(),
+            &decode,
+            false,
+            &mut self.ctl,
+        )
+        .map_err(|e| Error::Internal {
+            file: dest.clone(),
+            detail: format!("the written output does not decode: {e}"),
+        })?;
+
+        let expected_s = input.duration_s;
+        if (a.duration_s - expected_s).abs() > 0.001 + 1.0 / f64::from(o.out_rate) {
+            return Err(Error::Internal {
+                file: dest,
+                detail: format!(
+                    "the encoder wrote {:.4} s of audio for {:.4} s of input",
+                    a.duration_s, expected_s
+                ),
+            });
+        }
+        let loud_err = a.integrated_lufs.map(|l| t.target_lufs - l);
+        let tp_over = a
+            .true_peak_dbtp
+            .map_or(0.0, |tp| tp - (t.ceiling_dbtp - TP_MARGIN_DB));
+        let on_target = loud_err.is_some_and(|e| e.abs() <= LOUDNESS_TOLERANCE_LU);
+        if on_target && tp_over <= 0.0 {
+            let bit_rate = (a.duration_s > 0.0)
+                .then(|| (encoded.bytes as f64 * 8.0 / a.duration_s).round() as u64);
+            let report = OutputReport {
+                path: dest,
+                format: o.format,
+                sample_rate: a.sample_rate,
+                channels: a.channels,
+                bit_rate,
+                duration_s: a.duration_s,
+                integrated_lufs: a.integrated_lufs,
+                true_peak_dbtp: a.true_peak_dbtp,
+                lra_lu: a.lra_lu,
+                verified: true,
+                attempts: o.attempts,
+                gain_db: o.gain_db,
+            };
+            o.done = Some((tmp, report));
+            return Ok(());
+        }
+        if o.attempts >= max_attempts {
+            return Err(Error::TargetNotMet {
+                file: dest,
+                detail: format!(
+                    "after {} renders the output measures {} LUFS / {} dBTP against {} LUFS / {} dBTP",
+                    o.attempts,
+                    a.integrated_lufs
+                        .map_or("-inf".into(), |v| format!("{v:.2}")),
+                    a.true_peak_dbtp
+                        .map_or("-inf".into(), |v| format!("{v:.2}")),
+                    t.target_lufs,
+                    t.ceiling_dbtp
+                ),
+            });
+        }
+        // Correct and redo: lower the limiter by the overshoot (lossy encoders add peaks),
+        // and move the gain by the loudness error.
+        if tp_over > 0.0 {
+            o.limiter_ceiling -= tp_over + 0.05;
+        }
+        if let Some(e) = loud_err {
+            o.gain_db += e;
+        }
+        drop(tmp);
+        Ok(())
+    }
+}
+
+/// Whether two paths name the same file (the destination may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The gain at which loudness crosses `target`, interpolated between the two measured
+/// points around it. Loudness rises with gain, even under limiting.
+fn bracket(points: &[(f64, f64)], target: f64) -> Option<f64> {
+    points.windows(2).find_map(|w| {
+        let ((g0, i0), (g1, i1)) = (w[0], w[1]);
+        if i0 <= target && target <= i1 && i1 > i0 {
+            Some(g0 + (g1 - g0) * (target - i0) / (i1 - i0))
+        } else if (i0 - target).abs() < 1e-6 {
+            Some(g0)
+        } else {
+            None
+        }
+    })
+}

@@ -1,0 +1,274 @@
+//! Pass 2: one decode fans out to every output chain (gain -> limiter -> resampler ->
+//! encoder, or a meter alone when calibrating). Each chain runs on its own thread, so
+//! encoders of several outputs work in parallel while the decoder feeds them all.
+
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+
+use crate::decode::{self, DecodeOptions, panic_message};
+use crate::encode::{self, Encoded, EncoderSettings, OutputFormat, StreamSpec};
+use crate::error::{Error, Result};
+use crate::gain::{Detector, Limiter};
+use crate::input::{self, Input, Limits, Tags};
+use crate::job::Control;
+use crate::loudness::{Loudness, Meter, channel_weights};
+use crate::output::TempOutput;
+use crate::resample::Resampler;
+
+/// What one chain does.
+pub(crate) struct ChainSpec {
+    pub gain_db: f64,
+    pub ceiling_dbtp: f64,
+    pub out_rate: u32,
+    pub sink: SinkSpec,
+}
+
+pub(crate) enum SinkSpec {
+    /// Measure the limited signal only (to calibrate the gain before encoding).
+    Meter,
+    /// Encode into a temporary file beside `dest`.
+    Encode {
+        dest: PathBuf,
+        format: OutputFormat,
+        settings: EncoderSettings,
+    },
+}
+
+/// What one chain produced.
+pub(crate) struct ChainOut {
+    /// Loudness of the limited PCM, for meter chains.
+    pub loudness: Option<Loudness>,
+    /// Lowest limiter gain (1.0: the limiter never engaged).
+    pub min_gain: f32,
+    /// The encoded file, not yet moved into place.
+    pub file: Option<Encoded>,
+}
+
+/// Stream facts every chain needs.
+pub(crate) struct Source {
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub channel_mask: Option<u64>,
+    pub source_bits: Option<u32>,
+    pub tags: Tags,
+}
+
+/// A decoded block and its oversampled peak envelope, shared by every chain. The last
+/// block of a stream is the silence that drains the limiters (`last`).
+struct Block {
+    pcm: Vec<f32>,
+    env: Vec<f32>,
+    last: bool,
+}
+
+/// Blocks queued per chain: enough to ride out an encoder's uneven pace, small enough to
+/// keep memory flat.
+const QUEUE: usize = 8;
+
+struct Chain {
+    gain: f32,
+    limiter: Limiter,
+    resampler: Option<Resampler>,
+    meter: Option<Meter>,
+    encoder: Option<Box<dyn encode::Encoder>>,
+    scratch: Vec<f32>,
+    limited: Vec<f32>,
+    resampled: Vec<f32>,
+}
+
+impl Chain {
+    fn new(spec: ChainSpec, src: &Source) -> Result<Self> {
+        let resampler = (spec.out_rate != src.sample_rate)
+            .then(|| Resampler::new(src.sample_rate, spec.out_rate, src.channels))
+            .transpose()?;
+        let (meter, encoder) = match spec.sink {
+            SinkSpec::Meter => {
+                let w = channel_weights(src.channels, src.channel_mask);
+                (
+                    Some(Meter::new(spec.out_rate, w, false).loudness_only()),
+                    None,
+                )
+            }
+            SinkSpec::Encode {
+                dest,
+                format,
+                settings,
+            } => {
+                let stream = StreamSpec {
+                    sample_rate: spec.out_rate,
+                    channels: src.channels as u16,
+                    channel_mask: src.channel_mask,
+                    source_bits: src.source_bits,
+                    tags: src.tags.clone(),
+                };
+                let sink = TempOutput::create(&dest)?;
+                (
+                    None,
+                    Some(encode::new_encoder(format, &stream, &settings, sink)?),
+                )
+            }
+        };
+        Ok(Chain {
+            gain: 10f64.powf(spec.gain_db / 20.0) as f32,
+            limiter: Limiter::new(src.sample_rate, src.channels, spec.ceiling_dbtp),
+            resampler,
+            meter,
+            encoder,
+            scratch: Vec::new(),
+            limited: Vec::new(),
+            resampled: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, block: &Block) -> Result<()> {
+        self.scratch.clear();
+        self.scratch.extend(block.pcm.iter().map(|x| x * self.gain));
+        self.limited.clear();
+        self.limiter
+            .process(&self.scratch, &block.env, self.gain, &mut self.limited);
+        self.emit(false)
+    }
+
+    /// Sends `self.limited` on through the resampler to the sink; at the end, flushes.
+    fn emit(&mut self, last: bool) -> Result<()> {
+        let pcm: &[f32] = match self.resampler.as_mut() {
+            Some(r) => {
+                self.resampled.clear();
+                r.process(&self.limited, &mut self.resampled)?;
+                if last {
+                    r.finish(&mut self.resampled)?;
+                }
+                &self.resampled
+            }
+            None => &self.limited,
+        };
+        if let Some(m) = self.meter.as_mut() {
+            m.push(pcm);
+        }
+        if let Some(e) = self.encoder.as_mut() {
+            e.write(pcm)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, tail: &Block) -> Result<ChainOut> {
+        self.limited.clear();
+        self.limiter.finish(&tail.env, self.gain, &mut self.limited);
+        self.emit(true)?;
+        let min_gain = self.limiter.min_gain();
+        let file = match self.encoder {
+            Some(e) => Some(e.finish()?),
+            None => None,
+        };
+        Ok(ChainOut {
+            loudness: self.meter.map(Meter::finish),
+            min_gain,
+            file,
+        })
+    }
+}
+
+/// Decodes `input` once and runs every chain over it. Returns the chains' results in order.
+pub(crate) fn render(
+    input: &Input,
+    limits: &Limits,
+    decode_opts: &DecodeOptions,
+    ctl: &mut Control,
+    src: &Source,
+    specs: Vec<ChainSpec>,
+) -> Result<Vec<ChainOut>> {
+    let file = input.name();
+    // Build every chain first: a bad option or an unwritable destination fails before any
+    // decoding work.
+    let chains = specs
+        .into_iter()
+        .map(|s| Chain::new(s, src))
+        .collect::<Result<Vec<_>>>()?;
+    // The peak detector runs once for all chains; it may skip what none of them could
+    // push over its ceiling.
+    let mut detector = Detector::new(src.sample_rate, src.channels);
+    let threshold = chains
+        .iter()
+        .map(|c| c.limiter.ceiling() / c.gain)
+        .fold(f32::INFINITY, f32::min);
+    let opened = input::open(input, limits)?;
+
+    std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(chains.len());
+        let mut handles = Vec::with_capacity(chains.len());
+        for mut chain in chains {
+            let (tx, rx) = mpsc::sync_channel::<Arc<Block>>(QUEUE);
+            senders.push(tx);
+            handles.push(scope.spawn(move || -> Result<ChainOut> {
+                for block in rx {
+                    if block.last {
+                        return chain.finish(&block);
+                    }
+                    chain.push(&block)?;
+                }
+                // The stream was abandoned (an error or a cancel elsewhere).
+                Err(Error::Cancelled {
+                    file: String::new(),
+                })
+            }));
+        }
+        let decoded = decode::stream(opened, &file, decode_opts, ctl, |block| {
+            let mut env = Vec::new();
+            detector.envelope(block, threshold, &mut env);
+            let shared = Arc::new(Block {
+                pcm: block.to_vec(),
+                env,
+                last: false,
+            });
+            for tx in &senders {
+                if tx.send(shared.clone()).is_err() {
+                    // The chain stopped on an error; its result says why.
+                    return Err(Error::Internal {
+                        file: file.clone(),
+                        detail: "an output chain stopped".into(),
+                    });
+                }
+            }
+            Ok(())
+        });
+        if decoded.is_ok() {
+            // Drain the limiters with silence, peaks of the step into it included.
+            let pcm = vec![0f32; Limiter::tail_frames(src.sample_rate) * src.channels];
+            let mut env = Vec::new();
+            detector.envelope(&pcm, threshold, &mut env);
+            let tail = Arc::new(Block {
+                pcm,
+                env,
+                last: true,
+            });
+            for tx in &senders {
+                let _ = tx.send(tail.clone());
+            }
+        }
+        // Closing the queues tells the chains the stream has ended (or was abandoned).
+        drop(senders);
+        let mut outs = Vec::with_capacity(handles.len());
+        let mut chain_err = None;
+        for h in handles {
+            match h.join() {
+                Ok(Ok(out)) => outs.push(out),
+                Ok(Err(e)) => {
+                    chain_err.get_or_insert(e);
+                }
+                Err(p) => {
+                    chain_err.get_or_insert(Error::Internal {
+                        file: file.clone(),
+                        detail: panic_message(&p),
+                    });
+                }
+            }
+        }
+        match (decoded, chain_err) {
+            // A chain's own error explains a decode-side "chain stopped".
+            (Err(Error::Internal { .. }), Some(e)) => Err(e),
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(e)) => Err(e),
+            (Ok(_), None) => Ok(outs),
+        }
+    })
+}
