@@ -508,6 +508,11 @@ impl FileResult {
     fn ratio(&self, tool: Tool) -> Option<f64> {
         Some(self.get(tool)?.median_wall() / self.get(Tool::Loudcore)?.median_wall())
     }
+    /// Median CPU time of `tool` over loudcore's: what a host running many jobs at once
+    /// pays, and less sensitive to other load than wall time.
+    fn cpu_ratio(&self, tool: Tool) -> Option<f64> {
+        Some(self.get(tool)?.median_cpu() / self.get(Tool::Loudcore)?.median_cpu())
+    }
     /// Average number of CPUs other processes kept busy during the timed runs.
     fn background_load(&self) -> Option<f64> {
         let other: f64 = self
@@ -532,6 +537,8 @@ impl FileResult {
             "tools": tools,
             "ebur128_over_loudcore": self.ratio(Tool::Ebur128),
             "loudnorm_over_loudcore": self.ratio(Tool::Loudnorm),
+            "ebur128_over_loudcore_cpu": self.cpu_ratio(Tool::Ebur128),
+            "loudnorm_over_loudcore_cpu": self.cpu_ratio(Tool::Loudnorm),
             "background_load_cpus": self.background_load(),
         })
     }
@@ -637,15 +644,15 @@ fn print_file(out: &mut String, r: &FileResult) {
         ));
     }
     let mut ratios = Vec::new();
-    if let Some(x) = r.ratio(Tool::Ebur128) {
-        ratios.push(format!(
-            "B/A = {x:.1}x (loudcore is {x:.1}x faster than ebur128=peak=true)"
-        ));
-    }
-    if let Some(x) = r.ratio(Tool::Loudnorm) {
-        ratios.push(format!(
-            "C/A = {x:.1}x (loudcore is {x:.1}x faster than the loudnorm first pass)"
-        ));
+    for (tool, name, what) in [
+        (Tool::Ebur128, "B/A", "ebur128=peak=true"),
+        (Tool::Loudnorm, "C/A", "the loudnorm first pass"),
+    ] {
+        if let (Some(x), Some(cpu)) = (r.ratio(tool), r.cpu_ratio(tool)) {
+            ratios.push(format!(
+                "{name} = {x:.1}x wall, {cpu:.1}x CPU (loudcore is {x:.1}x faster than {what})"
+            ));
+        }
     }
     for line in ratios {
         out.push_str(&format!("  {line}\n"));

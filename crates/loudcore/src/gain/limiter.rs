@@ -66,12 +66,6 @@ impl Detector {
             self.history[ch].copy_from_slice(&self.chbuf[tail..]);
         }
     }
-
-    /// The largest interpolated value relative to the largest sample around it: the
-    /// envelope never exceeds `bound * max |x|`.
-    pub(crate) fn bound(&self) -> f32 {
-        self.interp.bound
-    }
 }
 
 /// The gain computer and delay line of one limiter; peaks come from a shared [`Detector`].
@@ -90,9 +84,11 @@ pub(crate) struct Limiter {
     avg_sum: f64,
     /// Entries of `avg` below 1: while 0, the gain is exactly 1.
     avg_reduced: usize,
-    /// Delayed audio, interleaved, as a ring.
-    delay: Vec<f32>,
-    delay_pos: usize,
+    /// Audio not yet given out, interleaved: the look-ahead's worth of frames between
+    /// blocks, plus the current block while it is processed.
+    pending: Vec<f32>,
+    /// Per-frame gains of the current block.
+    gains: Vec<f32>,
     /// Detector indices produced so far.
     k: u64,
     /// Leading frames of the delay line (its initial silence) still to drop.
@@ -116,8 +112,8 @@ impl Limiter {
             avg_pos: 0,
             avg_sum: (lookahead + 1) as f64,
             avg_reduced: 0,
-            delay: vec![0.0; delay_frames * channels],
-            delay_pos: 0,
+            pending: vec![0.0; delay_frames * channels],
+            gains: Vec::new(),
             k: 0,
             to_skip: delay_frames,
             min_gain: 1.0,
@@ -147,29 +143,28 @@ impl Limiter {
     pub(crate) fn process(&mut self, input: &[f32], env: &[f32], scale: f32, out: &mut Vec<f32>) {
         let nch = self.channels;
         let n = (input.len() / nch).min(env.len());
-        out.reserve(n * nch);
         let limit = self.ceiling / scale;
-        for f in 0..n {
-            let e = env[f];
+        self.gains.clear();
+        self.gains.reserve(n);
+        for &e in &env[..n] {
             let need = if e > limit { limit / e } else { 1.0 };
             let g = self.gain_for(need);
-            let frame = &input[f * nch..(f + 1) * nch];
-            let slot = &mut self.delay[self.delay_pos..self.delay_pos + nch];
-            if self.to_skip > 0 {
-                self.to_skip -= 1;
-                slot.copy_from_slice(frame);
-            } else if g == 1.0 {
-                out.extend_from_slice(slot);
-                slot.copy_from_slice(frame);
+            self.gains.push(g);
+        }
+        // The frames leaving now are the oldest `n` of what is pending plus this block.
+        self.pending.extend_from_slice(&input[..n * nch]);
+        let skip = self.to_skip.min(n);
+        self.to_skip -= skip;
+        out.reserve((n - skip) * nch);
+        for (f, &g) in self.gains.iter().enumerate().skip(skip) {
+            let frame = &self.pending[f * nch..(f + 1) * nch];
+            if g == 1.0 {
+                out.extend_from_slice(frame);
             } else {
-                out.extend(slot.iter().map(|x| x * g));
-                slot.copy_from_slice(frame);
-            }
-            self.delay_pos += nch;
-            if self.delay_pos == self.delay.len() {
-                self.delay_pos = 0;
+                out.extend(frame.iter().map(|x| x * g));
             }
         }
+        self.pending.drain(..n * nch);
     }
 
     /// Advances the gain computer by one detector value and returns the gain for the frame
@@ -203,7 +198,10 @@ impl Limiter {
         self.release = released.min(floor);
         let old = self.avg[self.avg_pos];
         self.avg[self.avg_pos] = self.release;
-        self.avg_pos = (self.avg_pos + 1) % self.avg.len();
+        self.avg_pos += 1;
+        if self.avg_pos == self.avg.len() {
+            self.avg_pos = 0;
+        }
         self.avg_reduced =
             self.avg_reduced + usize::from(self.release < 1.0) - usize::from(old < 1.0);
         self.avg_sum += f64::from(self.release) - f64::from(old);

@@ -70,7 +70,11 @@ struct Chain {
     limiter: Limiter,
     resampler: Option<Resampler>,
     meter: Option<Meter>,
+    /// The encoder, until it moves to its own thread.
     encoder: Option<Box<dyn encode::Encoder>>,
+    /// Where finished PCM goes when encoding: the encoder's thread, so a slow encoder (LAME)
+    /// overlaps with gain and limiting instead of adding to them.
+    to_encoder: Option<mpsc::SyncSender<Vec<f32>>>,
     scratch: Vec<f32>,
     limited: Vec<f32>,
     resampled: Vec<f32>,
@@ -114,6 +118,7 @@ impl Chain {
             resampler,
             meter,
             encoder,
+            to_encoder: None,
             scratch: Vec::new(),
             limited: Vec::new(),
             resampled: Vec::new(),
@@ -145,25 +150,27 @@ impl Chain {
         if let Some(m) = self.meter.as_mut() {
             m.push(pcm);
         }
-        if let Some(e) = self.encoder.as_mut() {
-            e.write(pcm)?;
+        if let Some(tx) = self.to_encoder.as_ref() {
+            if !pcm.is_empty() && tx.send(pcm.to_vec()).is_err() {
+                return Err(Error::Internal {
+                    file: String::new(),
+                    detail: "the encoder stopped".into(),
+                });
+            }
         }
         Ok(())
     }
 
-    fn finish(mut self, tail: &Block) -> Result<ChainOut> {
+    fn finish(&mut self, tail: &Block) -> Result<ChainOut> {
         self.limited.clear();
         self.limiter.finish(&tail.env, self.gain, &mut self.limited);
         self.emit(true)?;
         let min_gain = self.limiter.min_gain();
-        let file = match self.encoder {
-            Some(e) => Some(e.finish()?),
-            None => None,
-        };
+        self.to_encoder = None; // end of stream for the encoder thread
         Ok(ChainOut {
-            loudness: self.meter.map(Meter::finish),
+            loudness: self.meter.take().map(Meter::finish),
             min_gain,
-            file,
+            file: None,
         })
     }
 }
@@ -199,17 +206,43 @@ pub(crate) fn render(
         for mut chain in chains {
             let (tx, rx) = mpsc::sync_channel::<Arc<Block>>(QUEUE);
             senders.push(tx);
-            handles.push(scope.spawn(move || -> Result<ChainOut> {
-                for block in rx {
-                    if block.last {
-                        return chain.finish(&block);
+            let encoder_thread = chain.encoder.take().map(|mut enc| {
+                let (etx, erx) = mpsc::sync_channel::<Vec<f32>>(QUEUE);
+                chain.to_encoder = Some(etx);
+                scope.spawn(move || -> Result<Encoded> {
+                    for pcm in erx {
+                        enc.write(&pcm)?;
                     }
-                    chain.push(&block)?;
-                }
-                // The stream was abandoned (an error or a cancel elsewhere).
-                Err(Error::Cancelled {
-                    file: String::new(),
+                    enc.finish()
                 })
+            });
+            handles.push(scope.spawn(move || -> Result<ChainOut> {
+                let run = || -> Result<ChainOut> {
+                    for block in rx {
+                        if block.last {
+                            return chain.finish(&block);
+                        }
+                        chain.push(&block)?;
+                    }
+                    // The stream was abandoned (an error or a cancel elsewhere).
+                    Err(Error::Cancelled {
+                        file: String::new(),
+                    })
+                };
+                let result = run();
+                // Dropping the chain closes the encoder's queue: the encoder finishes, or
+                // after an error its half-written temporary file is dropped and removed.
+                drop(chain);
+                let Some(enc) = encoder_thread else {
+                    return result;
+                };
+                let encoded = enc.join().map_err(|p| Error::Internal {
+                    file: String::new(),
+                    detail: panic_message(&p),
+                });
+                let mut out = result?;
+                out.file = Some(encoded??);
+                Ok(out)
             }));
         }
         let decoded = decode::stream(opened, &file, decode_opts, ctl, |block| {
