@@ -36,6 +36,8 @@ impl CancelToken {
 pub enum Stage {
     /// Pass 1: decoding and measuring the input.
     Analyze,
+    /// Finding the gain that lands on target once the true-peak limiter has worked.
+    Calibrate,
     /// Pass 2: decoding, gain, limiting and encoding.
     Render,
     /// Decoding and measuring the written outputs.
@@ -48,6 +50,7 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Analyze => "analyze",
+            Stage::Calibrate => "calibrate",
             Stage::Render => "render",
             Stage::Verify => "verify",
             Stage::Done => "done",
@@ -119,14 +122,18 @@ impl Control {
         self.emit(1.0, true);
     }
 
+    /// The fraction last reported (0 before any report).
+    pub(crate) fn fraction(&self) -> f64 {
+        self.last_fraction.max(0.0)
+    }
+
     fn emit(&mut self, fraction: f64, force: bool) {
         let Some(cb) = &self.progress else { return };
-        let f = fraction.clamp(0.0, 1.0);
-        if f < self.last_fraction || (f == self.last_fraction && self.last_fraction >= 0.0) {
-            return;
-        }
-        let due = f - self.last_fraction >= 0.01
-            || self.last_time.elapsed() >= Duration::from_millis(250);
+        // Never go back: a stage that starts below what was reported (a second render)
+        // reports the fraction already reached until it passes it.
+        let f = fraction.clamp(0.0, 1.0).max(self.last_fraction);
+        let stale = self.last_time.elapsed() >= Duration::from_millis(250);
+        let due = f - self.last_fraction >= 0.01 || stale;
         if force || due {
             self.last_fraction = f;
             self.last_time = Instant::now();

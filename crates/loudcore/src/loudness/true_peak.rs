@@ -3,8 +3,13 @@
 //! asks, through a polyphase windowed-sinc interpolator so every input sample costs
 //! one small dot product per phase.
 
-/// Taps per polyphase branch. 12 matches the 48-tap filter of the annex.
-pub(crate) const TAPS: usize = 12;
+/// Taps per polyphase branch. The annex's 48-tap example filter (12 per branch) is already
+/// 1 dB down at 0.42 fs and 2.2 dB at 0.45 fs, so it under-reads the peaks of bright
+/// material (and a limiter driven by it lets them through). 32 per branch with a Kaiser
+/// window stays within 0.01 dB to 0.42 fs and 0.3 dB at 0.45 fs.
+pub(crate) const TAPS: usize = 32;
+/// Kaiser window shape: stopband against imaging vs. passband width.
+const KAISER_BETA: f64 = 8.0;
 /// Phases of the largest oversampling factor; smaller factors leave the rest zero.
 const MAX_PHASES: usize = 4;
 /// Output positions checked per bound test.
@@ -40,7 +45,7 @@ impl Interpolator {
             // sample grid, so phase 0 reproduces the input and the other phases interpolate.
             let len = factor * TAPS;
             let center = (len / 2) as f64;
-            let beta = 6.0;
+            let beta = KAISER_BETA;
             let i0_beta = bessel_i0(beta);
             for (n, _) in (0..len).enumerate() {
                 let t = (n as f64 - center) / factor as f64;

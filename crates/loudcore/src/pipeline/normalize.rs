@@ -100,7 +100,7 @@ const TP_MARGIN_DB: f64 = 0.1;
 /// Extra limiter headroom for lossless outputs: the limiter's detector and the meter's differ slightly.
 const LIMITER_MARGIN_DB: f64 = 0.05;
 /// First guess at a lossy encoder's true-peak overshoot; corrected from the measured output.
-const LOSSY_OVERSHOOT_DB: f64 = 0.3;
+const LOSSY_OVERSHOOT_DB: f64 = 0.5;
 /// Loudness error accepted on the decoded output (the contract says 0.1 LU; keep a margin
 /// for other meters).
 const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
@@ -141,6 +141,9 @@ struct Pending {
     out_rate: u32,
     gain_db: f64,
     limiter_ceiling: f64,
+    /// Loudness the limited PCM must have so that the decoded output lands on target: the
+    /// target, corrected by what the encoder was measured to add or take away.
+    pcm_target: f64,
     attempts: u32,
     /// Lowest limiter gain of the latest render.
     min_gain: f32,
@@ -204,6 +207,7 @@ impl<'a> Job<'a> {
                 out_rate: 0,
                 gain_db: 0.0,
                 limiter_ceiling: 0.0,
+                pcm_target: 0.0,
                 attempts: 0,
                 min_gain: 1.0,
                 done: None,
@@ -232,7 +236,7 @@ impl<'a> Job<'a> {
         let file = self.input.name();
         let lossy = self.outputs.iter().any(|o| o.format.is_lossy());
         // Progress weights follow where the time goes: a lossy encoder dwarfs decoding.
-        let (a, b) = if lossy { (0.08, 0.9) } else { (0.3, 0.65) };
+        let a = if lossy { 0.08 } else { 0.3 };
         self.ctl.stage(Stage::Analyze, 0.0, a);
         // Refuse impossible outputs (a 5.1 MP3, a bit rate LAME lacks) before any decoding.
         let headers = crate::input::probe(self.input, &self.opts.limits)?;
@@ -276,6 +280,7 @@ impl<'a> Job<'a> {
         for o in &mut self.outputs {
             o.out_rate = o.spec.sample_rate.unwrap_or(probe.sample_rate);
             o.gain_db = planned_gain;
+            o.pcm_target = t.target_lufs;
             o.limiter_ceiling = t.ceiling_dbtp
                 - TP_MARGIN_DB
                 - LIMITER_MARGIN_DB
@@ -284,20 +289,6 @@ impl<'a> Job<'a> {
                 } else {
                     0.0
                 };
-        }
-
-        // The limiter lowers loudness where it works: find the gain that lands on target
-        // after limiting, on the PCM, before spending time on encoders.
-        let peak_after_gain = analysis.true_peak_dbtp.map(|tp| tp + planned_gain);
-        let min_ceiling = self
-            .outputs
-            .iter()
-            .map(|o| o.limiter_ceiling)
-            .fold(f64::INFINITY, f64::min);
-        if peak_after_gain.is_some_and(|p| p > min_ceiling) {
-            let t0 = Instant::now();
-            self.calibrate(&src)?;
-            self.timings.calibrate_s = t0.elapsed().as_secs_f64();
         }
 
         let max_attempts = self.opts.max_attempts.unwrap_or(4).max(1);
@@ -309,22 +300,34 @@ impl<'a> Job<'a> {
             if todo.is_empty() {
                 break;
             }
-            // Progress: each extra round shares what is left of the render span.
-            let span_from = if round == 0 {
-                a
-            } else {
-                a + (b - a) * (1.0 - 0.5f64.powi(round as i32))
-            };
-            let span_to = a + (b - a) * (1.0 - 0.5f64.powi(round as i32 + 1));
-            self.ctl.stage(
-                Stage::Render,
-                span_from,
-                if round == 0 {
-                    b
-                } else {
-                    span_to.max(span_from)
-                },
-            );
+            // Plan each output's gain. Where the limiter will work it lowers loudness:
+            // find the gain that lands on target after limiting, on the PCM, before
+            // spending time on encoders.
+            let mut limited = Vec::new();
+            for &i in &todo {
+                let o = &mut self.outputs[i];
+                o.gain_db = o.pcm_target - measured;
+                if analysis
+                    .true_peak_dbtp
+                    .is_some_and(|tp| tp + o.gain_db > o.limiter_ceiling)
+                {
+                    limited.push(i);
+                }
+            }
+            // Progress: a round spans what is left before 0.99, split as the time goes (a
+            // lossy encoder dwarfs the rest). A second round takes what the first left.
+            let p = if round == 0 { a } else { self.ctl.fraction() };
+            let left = (0.99 - p).max(0.0);
+            let (cal_w, render_w) = if lossy { (0.05, 0.83) } else { (0.15, 0.45) };
+            let (cal_end, render_end) = (p + left * cal_w, p + left * (cal_w + render_w));
+            if !limited.is_empty() {
+                self.ctl.stage(Stage::Calibrate, p, cal_end);
+                let t0 = Instant::now();
+                self.calibrate(&src, &limited, measured)?;
+                self.timings.calibrate_s += t0.elapsed().as_secs_f64();
+            }
+            self.ctl.stage(Stage::Render, cal_end, render_end);
+            let verify_end = p + left;
             round += 1;
             let specs = todo
                 .iter()
@@ -355,9 +358,10 @@ impl<'a> Job<'a> {
             self.timings.input_decodes += 1;
             let t0 = Instant::now();
             for (k, (&i, out)) in todo.iter().zip(rendered).enumerate() {
+                let n = todo.len() as f64;
                 let (from, to) = (
-                    b + (1.0 - b) * k as f64 / todo.len() as f64,
-                    b + (1.0 - b) * (k + 1) as f64 / todo.len() as f64,
+                    render_end + (verify_end - render_end) * k as f64 / n,
+                    render_end + (verify_end - render_end) * (k + 1) as f64 / n,
                 );
                 self.ctl.stage(Stage::Verify, from, to);
                 self.verify(i, out, &analysis, max_attempts)?;
@@ -396,30 +400,30 @@ impl<'a> Job<'a> {
         })
     }
 
-    /// Finds, for each group of outputs sharing a limiter ceiling and rate, the gain at
-    /// which the limited signal measures on target. Each pass decodes once and runs meter
-    /// chains at several candidate gains; the answer is interpolated between the two
-    /// candidates that bracket the target, so one pass usually suffices.
-    fn calibrate(&mut self, src: &Source) -> Result<()> {
-        let target = self.targets.target_lufs;
-        let mut groups: Vec<(f64, u32)> = Vec::new();
-        for o in &self.outputs {
-            if !groups.contains(&(o.limiter_ceiling, o.out_rate)) {
-                groups.push((o.limiter_ceiling, o.out_rate));
+    /// Finds, for each group of the given outputs sharing a limiter ceiling, rate and PCM
+    /// target, the gain at which the limited signal measures on that target. Each pass
+    /// decodes once and runs meter chains at several candidate gains; the answer is
+    /// interpolated between the two candidates that bracket the target, so one pass
+    /// usually suffices.
+    fn calibrate(&mut self, src: &Source, which: &[usize], measured: f64) -> Result<()> {
+        type Key = (f64, u32, f64);
+        let key = |o: &Pending| -> Key { (o.limiter_ceiling, o.out_rate, o.pcm_target) };
+        let mut groups: Vec<Key> = Vec::new();
+        for &i in which {
+            let k = key(&self.outputs[i]);
+            if !groups.contains(&k) {
+                groups.push(k);
             }
         }
-        for (ceiling, rate) in groups {
-            let start = self
-                .outputs
-                .iter()
-                .find(|o| (o.limiter_ceiling, o.out_rate) == (ceiling, rate))
-                .map_or(0.0, |o| o.gain_db);
-            // Limiting only ever lowers loudness, so the answer lies at or above the planned gain.
+        for (ceiling, rate, target) in groups {
+            // Limiting only ever lowers loudness, so the answer lies at or above the
+            // linear gain.
+            let start = target - measured;
             let mut points: Vec<(f64, f64)> = Vec::new();
-            let mut offsets = vec![start, start + 0.15, start + 0.5];
+            let mut candidates = vec![start, start + 0.15, start + 0.5];
             let mut found = None;
             for _ in 0..CALIBRATION_PASSES {
-                let specs = offsets
+                let specs = candidates
                     .iter()
                     .map(|&g| ChainSpec {
                         gain_db: g,
@@ -437,7 +441,7 @@ impl<'a> Job<'a> {
                     specs,
                 )?;
                 self.timings.input_decodes += 1;
-                for (&g, out) in offsets.iter().zip(outs) {
+                for (&g, out) in candidates.iter().zip(outs) {
                     if let Some(i) = out.loudness.and_then(|l| l.integrated_lufs) {
                         points.push((g, i));
                     }
@@ -453,7 +457,7 @@ impl<'a> Job<'a> {
                     break;
                 };
                 let next = g_hi + (target - i_hi).max(0.05) * 1.5;
-                offsets = vec![next, next + 0.25, next + 1.0];
+                candidates = vec![next, next + 0.25, next + 1.0];
             }
             let best = found.unwrap_or_else(|| {
                 // Fall back to the closest measured point; verification has the last word.
@@ -462,12 +466,10 @@ impl<'a> Job<'a> {
                     .min_by(|a, b| (a.1 - target).abs().total_cmp(&(b.1 - target).abs()))
                     .map_or(start, |p| p.0)
             });
-            for o in self
-                .outputs
-                .iter_mut()
-                .filter(|o| (o.limiter_ceiling, o.out_rate) == (ceiling, rate))
-            {
-                o.gain_db = best;
+            for &i in which {
+                if key(&self.outputs[i]) == (ceiling, rate, target) {
+                    self.outputs[i].gain_db = best;
+                }
             }
         }
         Ok(())
@@ -563,11 +565,13 @@ impl<'a> Job<'a> {
         }
         // Correct and redo: lower the limiter by the overshoot (lossy encoders add peaks),
         // and move the gain by the loudness error.
+        // The next round re-plans (and re-calibrates) the gain for the new ceiling and
+        // PCM target, so both corrections land together.
         if tp_over > 0.0 {
-            o.limiter_ceiling -= tp_over + 0.05;
+            o.limiter_ceiling -= tp_over + 0.15;
         }
         if let Some(e) = loud_err {
-            o.gain_db += e;
+            o.pcm_target += e;
         }
         drop(tmp);
         Ok(())

@@ -1,0 +1,66 @@
+//! Node.js binding of loudcore (napi-rs). Type mapping only: every decision is the core's.
+//!
+//! - `options.rs` maps JS option objects (camelCase, every field optional) to the core's
+//!   option structs, keeping the core's defaults.
+//! - `types.rs` maps the core's `Analysis` and `Report` to plain JS objects.
+//! - `error.rs` maps `loudcore::Error` to a JS `Error` with a `code`.
+//! - `task.rs` is the one place that schedules work: on the libuv thread pool, with
+//!   progress through a thread-safe function and cancellation from an `AbortSignal`.
+//!
+//! HLS (`hls()`) is not exported yet: the core has no HLS job to map.
+
+mod error;
+mod options;
+mod task;
+mod types;
+
+use napi::bindgen_prelude::{AsyncTask, Env, Result, Unknown};
+use napi_derive::napi;
+
+pub use options::{AnalyzeOptions, DecodeOptions, Limits, NormalizeOptions};
+pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings};
+
+/// Measures the loudness of `input` (EBU R128 / ITU-R BS.1770-4) on the libuv thread pool.
+///
+/// `input` is a file path or the file's bytes in a `Buffer`. The Promise rejects with a
+/// `LoudcoreError` whose `code` says what went wrong; it never throws synchronously.
+///
+/// ```js
+/// const { analyze } = require('loudcore')
+/// const a = await analyze('upload.mp3', { limits: { maxDurationS: 4 * 3600 } })
+/// console.log(a.integratedLufs, a.truePeakDbtp)
+/// ```
+#[napi(
+    ts_args_type = "input: string | Buffer, options?: AnalyzeOptions | null",
+    ts_return_type = "Promise<Analysis>",
+    catch_unwind
+)]
+pub fn analyze(env: Env, input: Unknown, options: Option<Unknown>) -> Result<AsyncTask<task::Job>> {
+    task::analyze(&env, input, options)
+}
+
+/// Normalizes `input` to a loudness target and writes `output` (format from its extension:
+/// `.mp3`, `.wav`, `.flac`), on the libuv thread pool.
+///
+/// The output is written under a temporary name and moved into place only when complete and
+/// verified: on an error or an abort nothing is left behind. The Promise resolves to a
+/// `Report` whose output figures are measured on the decoded output file.
+///
+/// ```js
+/// const { normalize } = require('loudcore')
+/// const r = await normalize(upload, 'out.mp3', { preset: 'podcast', onProgress: (s, f) => {} })
+/// console.log(r.gainDb, r.outputs[0].integratedLufs)
+/// ```
+#[napi(
+    ts_args_type = "input: string | Buffer, output: string, options?: NormalizeOptions | null",
+    ts_return_type = "Promise<Report>",
+    catch_unwind
+)]
+pub fn normalize(
+    env: Env,
+    input: Unknown,
+    output: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<task::Job>> {
+    task::normalize(&env, input, output, options)
+}

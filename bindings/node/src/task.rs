@@ -1,0 +1,381 @@
+//! The one place that schedules work: every job runs on the libuv thread pool as an
+//! `AsyncTask`, never on the main thread. Progress goes back through a non-blocking
+//! thread-safe function; an `AbortSignal` sets the job's `CancelToken`.
+//!
+//! Nothing throws synchronously: arguments of the wrong JS type become a Promise rejected
+//! with `INVALID_OPTIONS`, like the options the core refuses.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use loudcore::{CancelToken, Input, ProgressFn};
+use napi::Task;
+use napi::bindgen_prelude::{
+    AsyncTask, Either, Env, FnArgs, FromNapiValue, Function, FunctionRef, JsValue, Object,
+    ObjectRef, Result, Status, Unknown, ValueType,
+};
+use napi::threadsafe_function::{
+    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
+};
+
+use crate::error::{self, Mapped, invalid};
+use crate::options::{self, AnalyzeOptions, NormalizeOptions, ProgressArgs, ProgressCallback};
+use crate::types::{Analysis, Report};
+
+/// How long a finished job waits for its last progress calls to reach JavaScript, so that
+/// they arrive before the Promise settles. Only a main thread that is blocked (or shutting
+/// down) ever makes it wait this long.
+const PROGRESS_DRAIN: Duration = Duration::from_secs(2);
+
+/// `analyze(input, options)`.
+pub(crate) fn analyze(
+    env: &Env,
+    input: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<Job>> {
+    let cancel = CancelToken::new();
+    let mut hooks = Hooks::default();
+    let work = (|| {
+        let mut o: Option<AnalyzeOptions> = parse(options, "options")?;
+        let name = o.as_mut().and_then(|o| o.name.take());
+        let input = input_from(input, name)?;
+        let mut opts = match o.as_mut() {
+            Some(o) => options::analyze(o)?,
+            None => loudcore::AnalyzeOptions::default(),
+        };
+        if let Some(o) = o {
+            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
+        }
+        opts.cancel = Some(cancel.clone());
+        opts.on_progress = hooks.progress_fn(&cancel);
+        Ok(Work::Analyze { input, opts })
+    })();
+    Ok(AsyncTask::new(Job {
+        work: Some(work),
+        hooks,
+    }))
+}
+
+/// `normalize(input, output, options)`.
+pub(crate) fn normalize(
+    env: &Env,
+    input: Unknown,
+    output: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<Job>> {
+    let cancel = CancelToken::new();
+    let mut hooks = Hooks::default();
+    let work = (|| {
+        let mut o: Option<NormalizeOptions> = parse(options, "options")?;
+        let name = o.as_mut().and_then(|o| o.name.take());
+        let input = input_from(input, name)?;
+        let output: String = parse(Some(output), "output (a path)")?
+            .ok_or_else(|| invalid("output must be a path"))?;
+        let mut opts = match o.as_mut() {
+            Some(o) => options::normalize(o)?,
+            None => loudcore::NormalizeOptions::default(),
+        };
+        if let Some(o) = o {
+            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
+        }
+        opts.cancel = Some(cancel.clone());
+        opts.on_progress = hooks.progress_fn(&cancel);
+        Ok(Work::Normalize {
+            input,
+            output: PathBuf::from(output),
+            opts,
+        })
+    })();
+    Ok(AsyncTask::new(Job {
+        work: Some(work),
+        hooks,
+    }))
+}
+
+/// Converts a JS argument, turning a type mismatch into `INVALID_OPTIONS`.
+fn parse<T: FromNapiValue>(v: Option<Unknown>, what: &str) -> Mapped<Option<T>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.get_type() {
+        Ok(ValueType::Undefined | ValueType::Null) => return Ok(None),
+        Ok(_) => {}
+        Err(e) => return Err(invalid(format!("{what}: {}", e.reason))),
+    }
+    let value = v.value();
+    // SAFETY: `v` is a live value of the current call's env.
+    unsafe { T::from_napi_value(value.env, value.value) }
+        .map(Some)
+        .map_err(|e| invalid(format!("{what}: {}", e.reason)))
+}
+
+/// A path string or the file's bytes in a `Buffer` (copied: the job outlives the call).
+fn input_from(v: Unknown, name: Option<String>) -> Mapped<Input> {
+    let not_input = || invalid("input must be a path (string) or a Buffer");
+    match v.get_type().map_err(|_| not_input())? {
+        ValueType::String => Ok(Input::from(
+            parse::<String>(Some(v), "input")?.unwrap_or_default(),
+        )),
+        ValueType::Object if v.is_buffer().unwrap_or(false) => {
+            let bytes: napi::bindgen_prelude::BufferSlice =
+                parse(Some(v), "input")?.ok_or_else(not_input)?;
+            let input = Input::bytes(Arc::<[u8]>::from(&*bytes));
+            Ok(match name {
+                Some(n) => input.named(n),
+                None => input,
+            })
+        }
+        _ => Err(not_input()),
+    }
+}
+
+enum Work {
+    Analyze {
+        input: Input,
+        opts: loudcore::AnalyzeOptions,
+    },
+    Normalize {
+        input: Input,
+        output: PathBuf,
+        opts: loudcore::NormalizeOptions,
+    },
+}
+
+/// What a job produced, before conversion to JS on the main thread.
+pub enum Done {
+    Analysis(loudcore::Analysis),
+    Report(loudcore::Report),
+}
+
+impl Work {
+    fn run(self) -> loudcore::Result<Done> {
+        let file = match &self {
+            Work::Analyze { input, .. } | Work::Normalize { input, .. } => input.name(),
+        };
+        // The core catches its own panics; this catches the binding's.
+        catch_unwind(AssertUnwindSafe(|| match self {
+            Work::Analyze { input, opts } => {
+                loudcore::analyze_with(&input, &opts).map(Done::Analysis)
+            }
+            Work::Normalize {
+                input,
+                output,
+                opts,
+            } => loudcore::normalize(&input, &output, &opts).map(Done::Report),
+        }))
+        .unwrap_or_else(|p| Err(error::panicked(file, p.as_ref())))
+    }
+}
+
+/// One `analyze` or `normalize` call.
+pub struct Job {
+    /// The work, or why it cannot start (invalid arguments); taken by `compute`.
+    work: Option<Mapped<Work>>,
+    hooks: Hooks,
+}
+
+impl Task for Job {
+    type Output = loudcore::Result<Done>;
+    type JsValue = Either<Analysis, Report>;
+
+    /// On a libuv pool thread.
+    fn compute(&mut self) -> Result<Self::Output> {
+        let result = match self.work.take() {
+            Some(Ok(work)) => work.run(),
+            Some(Err(e)) => Err(e),
+            None => Err(invalid("job already ran")),
+        };
+        if let Some(p) = &self.hooks.progress {
+            p.drain();
+        }
+        Ok(result)
+    }
+
+    /// On the main thread.
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        if let Some(thrown) = self.hooks.progress.as_ref().and_then(Progress::thrown) {
+            return Err(thrown);
+        }
+        match output {
+            Ok(Done::Analysis(a)) => Ok(Either::A(a.into())),
+            Ok(Done::Report(r)) => Ok(Either::B(r.into())),
+            Err(e) => Err(error::to_js(&env, &e)),
+        }
+    }
+
+    /// On the main thread, after resolve or reject: stop listening to the signal.
+    fn finally(mut self, env: Env) -> Result<()> {
+        if let Some(s) = self.hooks.signal.take() {
+            s.release(&env);
+        }
+        Ok(())
+    }
+}
+
+/// Progress and cancellation wired from JS into the core's job.
+#[derive(Default)]
+struct Hooks {
+    progress: Option<Progress>,
+    signal: Option<SignalHook>,
+}
+
+impl Hooks {
+    fn attach(
+        &mut self,
+        env: &Env,
+        on_progress: Option<ProgressCallback>,
+        signal: Option<Object>,
+        cancel: &CancelToken,
+    ) -> Mapped<()> {
+        if let Some(f) = on_progress {
+            self.progress = Some(Progress::new(&f)?);
+        }
+        if let Some(s) = signal {
+            self.signal = SignalHook::attach(env, &s, cancel)?;
+        }
+        Ok(())
+    }
+
+    fn progress_fn(&self, cancel: &CancelToken) -> Option<ProgressFn> {
+        self.progress.as_ref().map(|p| p.callback(cancel.clone()))
+    }
+}
+
+type ProgressTsfn =
+    ThreadsafeFunction<ProgressArgs, UnknownReturnValue, ProgressArgs, Status, false>;
+
+/// The JS progress callback, called from the pool thread without blocking it.
+struct Progress {
+    tsfn: Arc<ProgressTsfn>,
+    state: Arc<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    /// Calls queued for the main thread and not yet delivered.
+    in_flight: Mutex<usize>,
+    delivered: Condvar,
+    /// What the callback threw, if it did.
+    thrown: Mutex<Option<napi::Error>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ProgressState {
+    fn one_delivered(&self) {
+        let mut n = lock(&self.in_flight);
+        *n = n.saturating_sub(1);
+        self.delivered.notify_all();
+    }
+}
+
+impl Progress {
+    fn new(f: &ProgressCallback) -> Mapped<Self> {
+        let tsfn = f
+            .build_threadsafe_function::<ProgressArgs>()
+            .callee_handled::<false>()
+            .build()
+            .map_err(|e| invalid(format!("onProgress: {}", e.reason)))?;
+        Ok(Progress {
+            tsfn: Arc::new(tsfn),
+            state: Arc::default(),
+        })
+    }
+
+    fn callback(&self, cancel: CancelToken) -> ProgressFn {
+        let tsfn = Arc::clone(&self.tsfn);
+        let state = Arc::clone(&self.state);
+        Arc::new(move |stage, fraction| {
+            *lock(&state.in_flight) += 1;
+            let after = Arc::clone(&state);
+            let cancel = cancel.clone();
+            let status = tsfn.call_with_return_value(
+                FnArgs::from((stage.as_str(), fraction)),
+                ThreadsafeFunctionCallMode::NonBlocking,
+                move |ret, _env| {
+                    if let Err(e) = ret {
+                        // The callback threw: stop the job and reject with what it threw.
+                        lock(&after.thrown).get_or_insert(e);
+                        cancel.cancel();
+                    }
+                    after.one_delivered();
+                    Ok(())
+                },
+            );
+            if status != Status::Ok {
+                state.one_delivered();
+            }
+        })
+    }
+
+    /// Waits (on the pool thread) until every queued call has reached JavaScript.
+    fn drain(&self) {
+        let n = lock(&self.state.in_flight);
+        let _unused = self
+            .state
+            .delivered
+            .wait_timeout_while(n, PROGRESS_DRAIN, |n| *n > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    fn thrown(&self) -> Option<napi::Error> {
+        lock(&self.state.thrown).take()
+    }
+}
+
+/// An `abort` listener on the caller's `AbortSignal`, removed when the job settles so a
+/// long-lived signal shared by many jobs does not collect listeners.
+struct SignalHook {
+    signal: ObjectRef<false>,
+    listener: FunctionRef<(), ()>,
+}
+
+impl SignalHook {
+    fn attach(env: &Env, signal: &Object, cancel: &CancelToken) -> Mapped<Option<Self>> {
+        let not_signal =
+            |e: napi::Error| invalid(format!("signal must be an AbortSignal: {}", e.reason));
+        let aborted: bool = signal
+            .get::<bool>("aborted")
+            .map_err(not_signal)?
+            .ok_or_else(|| invalid("signal must be an AbortSignal"))?;
+        if aborted {
+            cancel.cancel();
+            return Ok(None);
+        }
+        let token = cancel.clone();
+        let listener = env
+            .create_function_from_closure::<(), (), _>("loudcoreAbort", move |_ctx| {
+                token.cancel();
+                Ok(())
+            })
+            .map_err(not_signal)?;
+        Self::call(signal, "addEventListener", &listener).map_err(not_signal)?;
+        Ok(Some(SignalHook {
+            signal: signal.create_ref().map_err(not_signal)?,
+            listener: listener.create_ref().map_err(not_signal)?,
+        }))
+    }
+
+    fn call(signal: &Object, method: &str, listener: &Function<(), ()>) -> Result<()> {
+        let f: Function<FnArgs<(&str, Unknown)>, Unknown> = signal
+            .get(method)?
+            .ok_or_else(|| napi::Error::new(Status::InvalidArg, format!("no {method}()")))?;
+        f.apply(
+            signal.to_unknown(),
+            FnArgs::from(("abort", listener.to_unknown())),
+        )?;
+        Ok(())
+    }
+
+    fn release(self, env: &Env) {
+        if let (Ok(signal), Ok(listener)) =
+            (self.signal.get_value(env), self.listener.borrow_back(env))
+        {
+            let _ = Self::call(&signal, "removeEventListener", &listener);
+        }
+        let _ = self.signal.unref(env);
+        drop(self.listener);
+    }
+}

@@ -1,0 +1,85 @@
+// Compiled with `tsc --noEmit --strict` by types.test.js: how a TypeScript service uses
+// loudcore. Lines marked @ts-expect-error must NOT compile, which shows the types are real.
+import { readFile } from 'node:fs/promises'
+import {
+  analyze,
+  normalize,
+  type Analysis,
+  type AnalyzeOptions,
+  type ErrorCode,
+  type LoudcoreError,
+  type NormalizeOptions,
+  type OutputReport,
+  type Preset,
+  type Report,
+  type Stage,
+} from '../..'
+
+async function worker(uploadPath: string, out: string, signal: AbortSignal): Promise<number> {
+  const onProgress = (stage: Stage, fraction: number): void => {
+    if (stage === 'render' || stage === 'done') console.log(`${stage} ${(fraction * 100).toFixed(0)}%`)
+  }
+  const options: NormalizeOptions = {
+    preset: 'podcast',
+    truePeakDbtp: -1.5,
+    bitrate: 192_000,
+    sampleRate: 44100,
+    limits: { maxBytes: 300 * 2 ** 20, maxDurationS: 4 * 3600, allowedFormats: ['mp3', 'mp4', 'wav'] },
+    decode: { strict: false, threads: 2 },
+    onProgress,
+    signal,
+  }
+  const report: Report = await normalize(await readFile(uploadPath), out, options)
+  const first: OutputReport | undefined = report.outputs[0]
+  const lufs: number | null = first ? first.integratedLufs : null
+  const input: Analysis = report.input
+  console.log(input.codec, input.format, input.bitRate ?? 'unknown bit rate', report.timings.renderS)
+  return lufs ?? Number.NaN
+}
+
+async function measure(path: string): Promise<void> {
+  const opts: AnalyzeOptions = { curve: true, limits: { minDurationS: 1 } }
+  const a = await analyze(path, opts)
+  // Silence has no loudness: the type says so.
+  const lufs: number = a.integratedLufs ?? -Infinity
+  for (const p of a.curve ?? []) console.log(p.tS, p.momentaryLufs, p.shortTermLufs)
+  console.log(lufs, a.truePeakDbtp, a.lraLu, a.durationS, a.sampleRate, a.channels, a.warnings.join('; '))
+  await analyze(Buffer.from([]), { name: 'upload.mp3' })
+  await analyze(path)
+}
+
+function describe(e: unknown): string {
+  const err = e as LoudcoreError
+  const code: ErrorCode = err.code
+  switch (code) {
+    case 'NOT_FOUND':
+    case 'IO':
+    case 'UNSUPPORTED_FORMAT':
+    case 'CORRUPT_INPUT':
+    case 'INPUT_LIMIT':
+    case 'SILENT_INPUT':
+    case 'INVALID_OPTIONS':
+    case 'CANCELLED':
+    case 'INTERNAL':
+      return `${code}: ${err.message} (${err.file ?? 'no file'})`
+  }
+}
+
+const preset: Preset = 'apple-music'
+
+// @ts-expect-error: targetLufs is a number
+void normalize('in.mp3', 'out.mp3', { targetLufs: '-14' })
+// @ts-expect-error: not a preset
+void normalize('in.mp3', 'out.mp3', { preset: 'loudest' })
+// @ts-expect-error: the output is required
+void normalize('in.mp3')
+// @ts-expect-error: integratedLufs may be null
+const notNull: number = ({} as Analysis).integratedLufs
+// @ts-expect-error: options are camelCase
+void analyze('in.mp3', { max_duration_s: 10 })
+// @ts-expect-error: input is a path or a Buffer
+void analyze(42)
+// @ts-expect-error: hls is not exported yet
+void import('../..').then((m) => m.hls)
+
+export { worker, measure, describe, preset, notNull }

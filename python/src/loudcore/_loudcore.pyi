@@ -1,0 +1,333 @@
+"""Type stubs of the native module `loudcore._loudcore` (checked against it by tests/test_typing.py)."""
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, final
+
+_Input = str | os.PathLike[str] | bytes
+_Output = str | os.PathLike[str]
+# Called as on_progress(stage, fraction): stage is "analyze", "render", "verify" or "done";
+# fraction covers the whole job, never decreases and ends at 1.0.
+_Progress = Callable[[str, float], object]
+
+__all__ = [
+    "analyze",
+    "normalize",
+    "normalize_to",
+    "CancelToken",
+    "Analysis",
+    "CurvePoint",
+    "Report",
+    "OutputReport",
+    "Timings",
+    "OutputSpec",
+    "LoudcoreError",
+    "UnsupportedFormatError",
+    "CorruptInputError",
+    "InputLimitError",
+    "SilentInputError",
+    "CancelledError",
+    "InternalError",
+    "NotFoundError",
+    "IoError",
+    "InvalidOptionsError",
+    "__version__",
+]
+
+__version__: str
+
+# ---- errors ---------------------------------------------------------------------------
+
+class LoudcoreError(Exception):
+    """Base of every error loudcore raises. `file` names the input (None when no file is involved)."""
+
+    file: str | None
+
+class UnsupportedFormatError(LoudcoreError):
+    """The input is not audio in a format loudcore reads (judged by its content)."""
+
+class CorruptInputError(LoudcoreError):
+    """The input is recognised but damaged, truncated or empty."""
+
+class InputLimitError(LoudcoreError):
+    """The input is outside the limits (size, duration, channels, sample rate, format)."""
+
+class SilentInputError(LoudcoreError):
+    """The input has no loudness above the -70 LUFS gate, so there is nothing to normalize."""
+
+class CancelledError(LoudcoreError):
+    """The job was cancelled through its CancelToken."""
+
+class InternalError(LoudcoreError):
+    """A bug in loudcore (for example a caught panic). Please report it."""
+
+class NotFoundError(LoudcoreError, FileNotFoundError):
+    """The input file does not exist. Also a FileNotFoundError."""
+
+class IoError(LoudcoreError, OSError):
+    """Reading or writing a file failed for a reason other than a missing file. Also an OSError."""
+
+class InvalidOptionsError(LoudcoreError, ValueError):
+    """An option is out of range or inconsistent, or the target cannot be met. Also a ValueError."""
+
+# ---- cancellation ---------------------------------------------------------------------
+
+@final
+class CancelToken:
+    """Pass as `cancel=` and call `.cancel()` from any thread to stop the job(s) using it."""
+
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None:
+        """Asks every job using this token to stop; they raise CancelledError."""
+
+    def is_cancelled(self) -> bool:
+        """Whether cancel() was called."""
+
+# ---- results --------------------------------------------------------------------------
+
+@final
+class CurvePoint:
+    """Momentary and short-term loudness at one instant (every 100 ms, with curve=True)."""
+
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def momentary_lufs(self) -> float | None: ...
+    @property
+    def short_term_lufs(self) -> float | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Analysis:
+    """Loudness and stream facts of one input, measured on its decoded audio."""
+
+    @property
+    def integrated_lufs(self) -> float | None:
+        """Integrated loudness, BS.1770-4 gated; None for silence."""
+
+    @property
+    def true_peak_dbtp(self) -> float | None:
+        """Maximum true peak over all channels; None for digital silence."""
+
+    @property
+    def sample_peak_dbfs(self) -> float | None: ...
+    @property
+    def lra_lu(self) -> float:
+        """Loudness range (EBU Tech 3342)."""
+
+    @property
+    def threshold_lufs(self) -> float | None: ...
+    @property
+    def max_momentary_lufs(self) -> float | None: ...
+    @property
+    def max_short_term_lufs(self) -> float | None: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def codec(self) -> str:
+        """Codec short name: "mp3", "aac", "flac", "vorbis", "pcm_s16le", ..."""
+
+    @property
+    def format(self) -> str:
+        """Container, recognised from the content: "mp3", "adts", "mp4", "flac", "wav", "ogg"."""
+
+    @property
+    def bit_rate(self) -> int | None:
+        """Average bit rate in bits per second; None where unknown."""
+
+    @property
+    def skipped_frames(self) -> int: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def curve(self) -> list[CurvePoint] | None: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The analysis as plain values (the CLI's --json object)."""
+
+@final
+class OutputReport:
+    """One written output, measured by decoding the file that was written."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def bit_rate(self) -> int | None: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def integrated_lufs(self) -> float | None: ...
+    @property
+    def true_peak_dbtp(self) -> float | None: ...
+    @property
+    def lra_lu(self) -> float: ...
+    @property
+    def verified(self) -> bool:
+        """The decoded output met the loudness target (within 0.1 LU) and the ceiling."""
+
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def gain_db(self) -> float: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Timings:
+    """Wall time per stage of a normalize job, in seconds."""
+
+    @property
+    def analyze_s(self) -> float: ...
+    @property
+    def calibrate_s(self) -> float: ...
+    @property
+    def render_s(self) -> float: ...
+    @property
+    def verify_s(self) -> float: ...
+    @property
+    def input_decodes(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Report:
+    """What a normalize job did and measured."""
+
+    @property
+    def input(self) -> Analysis:
+        """The input, as measured in pass 1."""
+
+    @property
+    def target_lufs(self) -> float: ...
+    @property
+    def true_peak_dbtp(self) -> float: ...
+    @property
+    def gain_db(self) -> float: ...
+    @property
+    def limiter_active(self) -> bool: ...
+    @property
+    def outputs(self) -> list[OutputReport]: ...
+    @property
+    def elapsed_s(self) -> float: ...
+    @property
+    def timings(self) -> Timings: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain values (the CLI's --json object)."""
+
+@final
+class OutputSpec:
+    """One output of normalize_to: a path (format from its extension) and settings that override the job's."""
+
+    def __new__(
+        cls,
+        path: _Output,
+        *,
+        sample_rate: int | None = None,
+        bitrate: int | None = None,
+        quality: int | None = None,
+        bits_per_sample: int | None = None,
+    ) -> OutputSpec: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def sample_rate(self) -> int | None: ...
+    @property
+    def bitrate(self) -> int | None: ...
+    @property
+    def quality(self) -> int | None: ...
+    @property
+    def bits_per_sample(self) -> int | None: ...
+
+# ---- jobs -----------------------------------------------------------------------------
+
+def analyze(
+    input: _Input,
+    *,
+    name: str | None = None,
+    curve: bool = False,
+    strict: bool = False,
+    allow_truncated: bool = False,
+    threads: int | None = None,
+    max_bytes: int | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+    max_channels: int | None = None,
+    allowed_formats: Sequence[str] | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Analysis:
+    """Measures the loudness of an input (a path or bytes) per EBU R128 / ITU-R BS.1770-4.
+
+    `name` labels bytes in error messages. Limits left at None keep the defaults (4 GiB,
+    24 h, 8 channels, every format). The GIL is released while the job runs.
+    """
+
+def normalize(
+    input: _Input,
+    output: _Output,
+    *,
+    target_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    lra_lu: float | None = None,
+    preset: str | None = None,
+    mode: str = "linear",
+    bitrate: int | None = None,
+    quality: int | None = None,
+    bits_per_sample: int | None = None,
+    sample_rate: int | None = None,
+    max_attempts: int | None = None,
+    name: str | None = None,
+    strict: bool = False,
+    allow_truncated: bool = False,
+    threads: int | None = None,
+    max_bytes: int | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+    max_channels: int | None = None,
+    allowed_formats: Sequence[str] | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Normalizes an input into one output file (format from its extension: .mp3, .wav, .flac).
+
+    Targets: an explicit `target_lufs` / `true_peak_dbtp` overrides the `preset`
+    ("spotify", "apple-music", "youtube", "amazon", "tidal", "deezer", "podcast",
+    "ebu-r128", "atsc-a85"), which overrides the defaults (-14 LUFS, -1 dBTP).
+    The output appears only when complete and verified.
+    """
+
+def normalize_to(
+    input: _Input,
+    outputs: Sequence[_Output | OutputSpec],
+    *,
+    target_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    lra_lu: float | None = None,
+    preset: str | None = None,
+    mode: str = "linear",
+    bitrate: int | None = None,
+    quality: int | None = None,
+    bits_per_sample: int | None = None,
+    sample_rate: int | None = None,
+    max_attempts: int | None = None,
+    name: str | None = None,
+    strict: bool = False,
+    allow_truncated: bool = False,
+    threads: int | None = None,
+    max_bytes: int | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+    max_channels: int | None = None,
+    allowed_formats: Sequence[str] | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Normalizes an input into several outputs from one analysis and one decode per render."""
