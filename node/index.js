@@ -837,4 +837,3 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.analyze = nativeBinding.analyze
 module.exports.normalize = nativeBinding.normalize
-module.exports.Stage = nativeBinding.Stage

@@ -3,7 +3,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { analyze } = require('..')
-const { tones, wav, sineWav, tmpdir, put, near } = require('./support/audio')
+const { tones, wav, sineWav, tmpdir, put, near } = require('../test-support/audio')
 
 test('EBU Tech 3341 test 1: stereo 1 kHz at -23 dBFS reads -23.0 LUFS', async (t) => {
   const file = put(tmpdir(t), 'minus23.wav', sineWav({ seconds: 20, dbfs: -23 }))

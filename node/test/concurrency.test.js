@@ -4,7 +4,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { analyze, normalize } = require('..')
-const { sineWav, tmpdir, put, near } = require('./support/audio')
+const { sineWav, tmpdir, put, near } = require('../test-support/audio')
 
 test('8 concurrent normalize jobs, each with its own level and target', async (t) => {
   const dir = tmpdir(t)

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { analyze, normalize } = require('..')
-const { sineWav, noiseBytes, tmpdir, put } = require('./support/audio')
+const { sineWav, noiseBytes, tmpdir, put } = require('../test-support/audio')
 
 /** A rejection check: an Error with `code`, and a message (and `file`) naming `file`. */
 const fails = (code, file) => (e) => {
@@ -97,7 +97,7 @@ test('INVALID_OPTIONS: dynamic mode, unknown preset, wrong types, bad output ext
   await assert.rejects(normalize(input, 42), invalid(/output/))
   await assert.rejects(analyze(42), invalid(/input/))
   await assert.rejects(analyze(input, 'fast'), invalid(/options/))
-  await assert.rejects(analyze(input, { decode: { threads: 0 } }), invalid(/thread/))
+  await assert.rejects(analyze(input, { limits: { maxBytes: -1 } }), invalid(/limits\.maxBytes/))
   // Never a synchronous throw: a Promise comes back even for nonsense.
   const p = analyze()
   assert.ok(p instanceof Promise)

@@ -4,7 +4,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { normalize } = require('..')
-const { sineWav, tmpdir, put } = require('./support/audio')
+const { sineWav, tmpdir, put } = require('../test-support/audio')
 
 test('a setInterval counter keeps advancing while a long normalize runs', async (t) => {
   const dir = tmpdir(t)

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { analyze, normalize } = require('..')
-const { amp, wav, sineWav, tmpdir, put, near } = require('./support/audio')
+const { amp, wav, sineWav, tmpdir, put, near } = require('../test-support/audio')
 
 test('WAV: -30 dBFS sine to -16 LUFS, measured again on the output', async (t) => {
   const dir = tmpdir(t)

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { analyze, normalize } = require('..')
-const { sineWav, tmpdir, put } = require('./support/audio')
+const { sineWav, tmpdir, put } = require('../test-support/audio')
 
 const STAGES = new Set(['analyze', 'calibrate', 'render', 'verify', 'done'])
 

@@ -17,7 +17,7 @@ mod types;
 use napi::bindgen_prelude::{AsyncTask, Env, Result, Unknown};
 use napi_derive::napi;
 
-pub use options::{AnalyzeOptions, DecodeOptions, Limits, NormalizeOptions};
+pub use options::{AnalyzeOptions, NormalizeOptions};
 pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings};
 
 /// Measures the loudness of `input` (EBU R128 / ITU-R BS.1770-4) on the libuv thread pool.
@@ -27,7 +27,7 @@ pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings};
 ///
 /// ```js
 /// const { analyze } = require('loudcore')
-/// const a = await analyze('upload.mp3', { limits: { maxDurationS: 4 * 3600 } })
+/// const a = await analyze('upload.mp3', { maxDurationS: 4 * 3600 })
 /// console.log(a.integratedLufs, a.truePeakDbtp)
 /// ```
 #[napi(

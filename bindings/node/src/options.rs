@@ -12,15 +12,14 @@ use crate::error::{Mapped, invalid};
 pub(crate) type ProgressCallback<'a> = Function<'a, ProgressArgs, UnknownReturnValue>;
 pub(crate) type ProgressArgs = FnArgs<(&'static str, f64)>;
 
-/// Limits an input must meet before any CPU is spent on it. Unset fields keep the core's
-/// defaults, which accept any sane audio file.
-#[napi(object)]
-pub struct Limits {
-    /// Largest input in bytes. Default 4 GiB.
+/// Options of `analyze()`. Every field is optional.
+#[napi(object, object_to_js = false)]
+pub struct AnalyzeOptions<'a> {
+    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
     pub max_bytes: Option<f64>,
-    /// Shortest accepted duration in seconds. Default 0.
+    /// Shortest accepted duration, seconds. Default 0.
     pub min_duration_s: Option<f64>,
-    /// Longest accepted duration in seconds. Default 24 hours.
+    /// Longest accepted duration, seconds. Default 24 hours.
     pub max_duration_s: Option<f64>,
     /// Most channels accepted. Default 8.
     pub max_channels: Option<f64>,
@@ -28,32 +27,17 @@ pub struct Limits {
     pub min_sample_rate: Option<f64>,
     /// Highest sample rate accepted, Hz. Default 192000.
     pub max_sample_rate: Option<f64>,
-    /// Containers accepted, judged by content: `mp3`, `adts`, `mp4`, `flac`, `wav`, `ogg`.
-    /// Default: all of them.
+    /// Containers accepted, judged by content. Default: all that loudcore reads.
     #[napi(ts_type = "Array<InputFormat>")]
     pub allowed_formats: Option<Vec<String>>,
-}
-
-/// How damaged input is treated while decoding.
-#[napi(object)]
-pub struct DecodeOptions {
     /// Fail on the first damaged frame instead of skipping it (and counting it in
     /// `skippedFrames`). Default false.
     pub strict: Option<bool>,
     /// Accept an input that ends before its headers say it should, with a warning, instead
     /// of failing with `CORRUPT_INPUT`. Default false.
     pub allow_truncated: Option<bool>,
-    /// Decoder threads for one job, 1 to 8. Default 2.
+    /// Decoder threads for this job, 1 to 8. Default 2.
     pub threads: Option<f64>,
-}
-
-/// Options of `analyze()`. Every field is optional.
-#[napi(object, object_to_js = false)]
-pub struct AnalyzeOptions<'a> {
-    /// Limits the input must meet (`INPUT_LIMIT` otherwise).
-    pub limits: Option<Limits>,
-    /// How damaged data is treated.
-    pub decode: Option<DecodeOptions>,
     /// Also return momentary and short-term loudness every 100 ms in `curve`. Default false.
     pub curve: Option<bool>,
     /// The name error messages use for a `Buffer` input (default `<bytes>`).
@@ -97,10 +81,29 @@ pub struct NormalizeOptions<'a> {
     pub sample_rate: Option<f64>,
     /// Renders allowed per output before giving up on the target. Default 4.
     pub max_attempts: Option<f64>,
-    /// Limits the input must meet (`INPUT_LIMIT` otherwise).
-    pub limits: Option<Limits>,
-    /// How damaged input is treated.
-    pub decode: Option<DecodeOptions>,
+    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
+    pub max_bytes: Option<f64>,
+    /// Shortest accepted duration, seconds. Default 0.
+    pub min_duration_s: Option<f64>,
+    /// Longest accepted duration, seconds. Default 24 hours.
+    pub max_duration_s: Option<f64>,
+    /// Most channels accepted. Default 8.
+    pub max_channels: Option<f64>,
+    /// Lowest sample rate accepted, Hz. Default 8000.
+    pub min_sample_rate: Option<f64>,
+    /// Highest sample rate accepted, Hz. Default 192000.
+    pub max_sample_rate: Option<f64>,
+    /// Containers accepted, judged by content. Default: all that loudcore reads.
+    #[napi(ts_type = "Array<InputFormat>")]
+    pub allowed_formats: Option<Vec<String>>,
+    /// Fail on the first damaged frame instead of skipping it (and counting it in
+    /// `skippedFrames`). Default false.
+    pub strict: Option<bool>,
+    /// Accept an input that ends before its headers say it should, with a warning, instead
+    /// of failing with `CORRUPT_INPUT`. Default false.
+    pub allow_truncated: Option<bool>,
+    /// Decoder threads for this job, 1 to 8. Default 2.
+    pub threads: Option<f64>,
     /// The name error messages use for a `Buffer` input (default `<bytes>`).
     pub name: Option<String>,
     /// Called on the main thread as the job advances: `stage` and the fraction of the whole job done (0 to 1, never decreasing,
@@ -131,65 +134,59 @@ fn opt_whole<T: TryFrom<u64>>(name: &str, v: Option<f64>) -> Mapped<Option<T>> {
     v.map(|v| whole(name, v)).transpose()
 }
 
-impl Limits {
-    fn into_core(self) -> Mapped<loudcore::Limits> {
+/// The limits and decode options both option objects carry, mapped onto the core's
+/// `Limits` and `DecodeOptions` (unset fields keep the core's defaults).
+macro_rules! limits_and_decode {
+    ($o:expr) => {{
+        let o = $o;
         let mut l = loudcore::Limits::default();
-        if let Some(v) = opt_whole("limits.maxBytes", self.max_bytes)? {
+        if let Some(v) = opt_whole("maxBytes", o.max_bytes)? {
             l.max_bytes = Some(v);
         }
-        if let Some(v) = self.min_duration_s {
+        if let Some(v) = o.min_duration_s {
             l.min_duration_s = v;
         }
-        if let Some(v) = self.max_duration_s {
+        if let Some(v) = o.max_duration_s {
             l.max_duration_s = Some(v);
         }
-        if let Some(v) = opt_whole("limits.maxChannels", self.max_channels)? {
+        if let Some(v) = opt_whole("maxChannels", o.max_channels)? {
             l.max_channels = v;
         }
-        if let Some(v) = opt_whole("limits.minSampleRate", self.min_sample_rate)? {
+        if let Some(v) = opt_whole("minSampleRate", o.min_sample_rate)? {
             l.min_sample_rate = v;
         }
-        if let Some(v) = opt_whole("limits.maxSampleRate", self.max_sample_rate)? {
+        if let Some(v) = opt_whole("maxSampleRate", o.max_sample_rate)? {
             l.max_sample_rate = v;
         }
-        if let Some(names) = self.allowed_formats {
+        if let Some(names) = o.allowed_formats.take() {
             l.allowed_formats = names
                 .iter()
                 .map(|n| {
                     n.parse()
-                        .map_err(|e| invalid(format!("limits.allowedFormats: {e}")))
+                        .map_err(|e| invalid(format!("allowedFormats: {e}")))
                 })
                 .collect::<Mapped<_>>()?;
         }
-        Ok(l)
-    }
-}
-
-fn limits(l: Option<Limits>) -> Mapped<loudcore::Limits> {
-    l.map_or_else(|| Ok(loudcore::Limits::default()), Limits::into_core)
-}
-
-fn decode(d: Option<DecodeOptions>) -> Mapped<loudcore::DecodeOptions> {
-    let mut o = loudcore::DecodeOptions::default();
-    if let Some(d) = d {
-        if let Some(v) = d.strict {
-            o.strict = v;
+        let mut d = loudcore::DecodeOptions::default();
+        if let Some(v) = o.strict {
+            d.strict = v;
         }
-        if let Some(v) = d.allow_truncated {
-            o.allow_truncated = v;
+        if let Some(v) = o.allow_truncated {
+            d.allow_truncated = v;
         }
-        if let Some(v) = opt_whole("decode.threads", d.threads)? {
-            o.threads = v;
+        if let Some(v) = opt_whole("threads", o.threads)? {
+            d.threads = v;
         }
-    }
-    Ok(o)
+        (l, d)
+    }};
 }
 
 /// The data part of analyze's options; `onProgress` and `signal` are wired in `task.rs`.
 pub(crate) fn analyze(o: &mut AnalyzeOptions) -> Mapped<loudcore::AnalyzeOptions> {
+    let (limits, decode) = limits_and_decode!(&mut *o);
     Ok(loudcore::AnalyzeOptions {
-        limits: limits(o.limits.take())?,
-        decode: decode(o.decode.take())?,
+        limits,
+        decode,
         curve: o.curve.unwrap_or(false),
         ..Default::default()
     })
@@ -197,6 +194,7 @@ pub(crate) fn analyze(o: &mut AnalyzeOptions) -> Mapped<loudcore::AnalyzeOptions
 
 /// The data part of normalize's options; `onProgress` and `signal` are wired in `task.rs`.
 pub(crate) fn normalize(o: &mut NormalizeOptions) -> Mapped<loudcore::NormalizeOptions> {
+    let (limits, decode) = limits_and_decode!(&mut *o);
     Ok(loudcore::NormalizeOptions {
         target_lufs: o.target_lufs,
         true_peak_dbtp: o.true_peak_dbtp,
@@ -213,8 +211,8 @@ pub(crate) fn normalize(o: &mut NormalizeOptions) -> Mapped<loudcore::NormalizeO
         bits_per_sample: opt_whole("bitsPerSample", o.bits_per_sample)?,
         sample_rate: opt_whole("sampleRate", o.sample_rate)?,
         max_attempts: opt_whole("maxAttempts", o.max_attempts)?,
-        limits: limits(o.limits.take())?,
-        decode: decode(o.decode.take())?,
+        limits,
+        decode,
         ..Default::default()
     })
 }

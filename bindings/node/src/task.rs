@@ -38,7 +38,7 @@ pub(crate) fn analyze(
     let cancel = CancelToken::new();
     let mut hooks = Hooks::default();
     let work = (|| {
-        let mut o: Option<AnalyzeOptions> = parse(options, "options")?;
+        let mut o: Option<AnalyzeOptions> = parse_options(options)?;
         let name = o.as_mut().and_then(|o| o.name.take());
         let input = input_from(input, name)?;
         let mut opts = match o.as_mut() {
@@ -68,7 +68,7 @@ pub(crate) fn normalize(
     let cancel = CancelToken::new();
     let mut hooks = Hooks::default();
     let work = (|| {
-        let mut o: Option<NormalizeOptions> = parse(options, "options")?;
+        let mut o: Option<NormalizeOptions> = parse_options(options)?;
         let name = o.as_mut().and_then(|o| o.name.take());
         let input = input_from(input, name)?;
         let output: String = parse(Some(output), "output (a path)")?
@@ -107,6 +107,16 @@ fn parse<T: FromNapiValue>(v: Option<Unknown>, what: &str) -> Mapped<Option<T>> 
     unsafe { T::from_napi_value(value.env, value.value) }
         .map(Some)
         .map_err(|e| invalid(format!("{what}: {}", e.reason)))
+}
+
+/// An options object (`undefined` and `null` mean all defaults).
+fn parse_options<T: FromNapiValue>(v: Option<Unknown>) -> Mapped<Option<T>> {
+    match v.map(|v| v.get_type()) {
+        None | Some(Ok(ValueType::Undefined | ValueType::Null | ValueType::Object)) => {
+            parse(v, "options")
+        }
+        _ => Err(invalid("options must be an object")),
+    }
 }
 
 /// A path string or the file's bytes in a `Buffer` (copied: the job outlives the call).
