@@ -122,7 +122,7 @@ export interface Analysis {
  *
  * ```js
  * const { analyze } = require('loudcore')
- * const a = await analyze('upload.mp3', { limits: { maxDurationS: 4 * 3600 } })
+ * const a = await analyze('upload.mp3', { maxDurationS: 4 * 3600 })
  * console.log(a.integratedLufs, a.truePeakDbtp)
  * ```
  */
@@ -130,10 +130,32 @@ export declare function analyze(input: string | Buffer, options?: AnalyzeOptions
 
 /** Options of `analyze()`. Every field is optional. */
 export interface AnalyzeOptions {
-  /** Limits the input must meet (`INPUT_LIMIT` otherwise). */
-  limits?: Limits
-  /** How damaged data is treated. */
-  decode?: DecodeOptions
+  /** Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB. */
+  maxBytes?: number
+  /** Shortest accepted duration, seconds. Default 0. */
+  minDurationS?: number
+  /** Longest accepted duration, seconds. Default 24 hours. */
+  maxDurationS?: number
+  /** Most channels accepted. Default 8. */
+  maxChannels?: number
+  /** Lowest sample rate accepted, Hz. Default 8000. */
+  minSampleRate?: number
+  /** Highest sample rate accepted, Hz. Default 192000. */
+  maxSampleRate?: number
+  /** Containers accepted, judged by content. Default: all that loudcore reads. */
+  allowedFormats?: Array<InputFormat>
+  /**
+   * Fail on the first damaged frame instead of skipping it (and counting it in
+   * `skippedFrames`). Default false.
+   */
+  strict?: boolean
+  /**
+   * Accept an input that ends before its headers say it should, with a warning, instead
+   * of failing with `CORRUPT_INPUT`. Default false.
+   */
+  allowTruncated?: boolean
+  /** Decoder threads for this job, 1 to 8. Default 2. */
+  threads?: number
   /** Also return momentary and short-term loudness every 100 ms in `curve`. Default false. */
   curve?: boolean
   /** The name error messages use for a `Buffer` input (default `<bytes>`). */
@@ -160,46 +182,6 @@ export interface CurvePoint {
   momentaryLufs: number | null
   /** Short-term loudness (3 s), LUFS; `null` before the window is full or in silence. */
   shortTermLufs: number | null
-}
-
-/** How damaged input is treated while decoding. */
-export interface DecodeOptions {
-  /**
-   * Fail on the first damaged frame instead of skipping it (and counting it in
-   * `skippedFrames`). Default false.
-   */
-  strict?: boolean
-  /**
-   * Accept an input that ends before its headers say it should, with a warning, instead
-   * of failing with `CORRUPT_INPUT`. Default false.
-   */
-  allowTruncated?: boolean
-  /** Decoder threads for one job, 1 to 8. Default 2. */
-  threads?: number
-}
-
-/**
- * Limits an input must meet before any CPU is spent on it. Unset fields keep the core's
- * defaults, which accept any sane audio file.
- */
-export interface Limits {
-  /** Largest input in bytes. Default 4 GiB. */
-  maxBytes?: number
-  /** Shortest accepted duration in seconds. Default 0. */
-  minDurationS?: number
-  /** Longest accepted duration in seconds. Default 24 hours. */
-  maxDurationS?: number
-  /** Most channels accepted. Default 8. */
-  maxChannels?: number
-  /** Lowest sample rate accepted, Hz. Default 8000. */
-  minSampleRate?: number
-  /** Highest sample rate accepted, Hz. Default 192000. */
-  maxSampleRate?: number
-  /**
-   * Containers accepted, judged by content: `mp3`, `adts`, `mp4`, `flac`, `wav`, `ogg`.
-   * Default: all of them.
-   */
-  allowedFormats?: Array<InputFormat>
 }
 
 /**
@@ -246,10 +228,32 @@ export interface NormalizeOptions {
   sampleRate?: number
   /** Renders allowed per output before giving up on the target. Default 4. */
   maxAttempts?: number
-  /** Limits the input must meet (`INPUT_LIMIT` otherwise). */
-  limits?: Limits
-  /** How damaged input is treated. */
-  decode?: DecodeOptions
+  /** Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB. */
+  maxBytes?: number
+  /** Shortest accepted duration, seconds. Default 0. */
+  minDurationS?: number
+  /** Longest accepted duration, seconds. Default 24 hours. */
+  maxDurationS?: number
+  /** Most channels accepted. Default 8. */
+  maxChannels?: number
+  /** Lowest sample rate accepted, Hz. Default 8000. */
+  minSampleRate?: number
+  /** Highest sample rate accepted, Hz. Default 192000. */
+  maxSampleRate?: number
+  /** Containers accepted, judged by content. Default: all that loudcore reads. */
+  allowedFormats?: Array<InputFormat>
+  /**
+   * Fail on the first damaged frame instead of skipping it (and counting it in
+   * `skippedFrames`). Default false.
+   */
+  strict?: boolean
+  /**
+   * Accept an input that ends before its headers say it should, with a warning, instead
+   * of failing with `CORRUPT_INPUT`. Default false.
+   */
+  allowTruncated?: boolean
+  /** Decoder threads for this job, 1 to 8. Default 2. */
+  threads?: number
   /** The name error messages use for a `Buffer` input (default `<bytes>`). */
   name?: string
   /**

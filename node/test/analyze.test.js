@@ -82,11 +82,19 @@ test('Buffer input gives the same analysis as the file', async (t) => {
   assert.deepEqual(await analyze(Buffer.from(view)), fromFile)
 })
 
-test('decode options and limits are accepted with every field optional', async (t) => {
+test('decode options and limits are accepted, every field optional', async (t) => {
   const file = put(tmpdir(t), 'o.wav', sineWav({ seconds: 3, dbfs: -23 }))
   const a = await analyze(file, {
-    decode: { strict: true, threads: 1, allowTruncated: false },
-    limits: { maxBytes: 10_000_000, maxDurationS: 60, minDurationS: 1, maxChannels: 2, allowedFormats: ['wav'] },
+    strict: true,
+    threads: 1,
+    allowTruncated: false,
+    maxBytes: 10_000_000,
+    maxDurationS: 60,
+    minDurationS: 1,
+    maxChannels: 2,
+    minSampleRate: 44100,
+    maxSampleRate: 48000,
+    allowedFormats: ['wav'],
   })
   near(assert, a.integratedLufs, -23, 0.1, 'integratedLufs')
   assert.ok(await analyze(file, {}))

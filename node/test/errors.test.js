@@ -56,19 +56,20 @@ test('CORRUPT_INPUT: an empty file and a truncated WAV', async (t) => {
   await assert.rejects(analyze(truncated), fails('CORRUPT_INPUT', truncated))
   await assert.rejects(normalize(truncated, path.join(dir, 'out.wav')), fails('CORRUPT_INPUT', truncated))
   // ...unless the caller accepts truncation: then what is there is measured, with a warning.
-  const a = await analyze(truncated, { decode: { allowTruncated: true } })
+  const a = await analyze(truncated, { allowTruncated: true })
   assert.ok(Math.abs(a.durationS - 1) < 0.01, `durationS ${a.durationS}`)
   assert.ok(a.warnings.length > 0)
   assert.deepEqual(fs.readdirSync(dir).sort(), ['empty.wav', 'truncated.wav'])
 })
 
-test('INPUT_LIMIT: longer than maxDurationS, larger than maxBytes, a format not allowed', async (t) => {
+test('INPUT_LIMIT: longer than maxDurationS, larger than maxBytes, a format or channel count not allowed', async (t) => {
   const dir = tmpdir(t)
   const input = put(dir, 'long.wav', sineWav({ seconds: 2, dbfs: -23 }))
-  await assert.rejects(analyze(input, { limits: { maxDurationS: 0.5 } }), fails('INPUT_LIMIT', input))
-  await assert.rejects(normalize(input, path.join(dir, 'o.wav'), { limits: { maxDurationS: 0.5 } }), fails('INPUT_LIMIT', input))
-  await assert.rejects(analyze(input, { limits: { maxBytes: 1000 } }), fails('INPUT_LIMIT', input))
-  await assert.rejects(analyze(input, { limits: { allowedFormats: ['mp3'] } }), fails('INPUT_LIMIT', input))
+  await assert.rejects(analyze(input, { maxDurationS: 0.5 }), fails('INPUT_LIMIT', input))
+  await assert.rejects(normalize(input, path.join(dir, 'o.wav'), { maxDurationS: 0.5 }), fails('INPUT_LIMIT', input))
+  await assert.rejects(analyze(input, { maxBytes: 1000 }), fails('INPUT_LIMIT', input))
+  await assert.rejects(analyze(input, { allowedFormats: ['mp3'] }), fails('INPUT_LIMIT', input))
+  await assert.rejects(analyze(input, { maxChannels: 1 }), fails('INPUT_LIMIT', input))
   assert.deepEqual(fs.readdirSync(dir), ['long.wav'])
 })
 
@@ -97,7 +98,7 @@ test('INVALID_OPTIONS: dynamic mode, unknown preset, wrong types, bad output ext
   await assert.rejects(normalize(input, 42), invalid(/output/))
   await assert.rejects(analyze(42), invalid(/input/))
   await assert.rejects(analyze(input, 'fast'), invalid(/options/))
-  await assert.rejects(analyze(input, { limits: { maxBytes: -1 } }), invalid(/limits\.maxBytes/))
+  await assert.rejects(analyze(input, { maxBytes: -1 }), invalid(/maxBytes/))
   // Never a synchronous throw: a Promise comes back even for nonsense.
   const p = analyze()
   assert.ok(p instanceof Promise)

@@ -614,14 +614,17 @@ fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
 fn print_file(out: &mut String, r: &FileResult) {
     let runs = r.tools.first().map(|t| t.samples.len()).unwrap_or(0);
     out.push_str(&format!(
-        "\n{}  ({:.1} MB, {} of audio)  median of {} run{}, interleaved\n",
+        "\n{}  ({:.1} MB, {} of audio)  {}\n",
         r.file.display(),
         r.bytes as f64 / 1e6,
         r.duration_s
             .map(|d| format!("{:.1} s", d))
             .unwrap_or_else(|| "?".into()),
-        runs,
-        if runs == 1 { "" } else { "s" }
+        if runs == 1 {
+            "1 run".to_string()
+        } else {
+            format!("median of {runs} runs, interleaved")
+        }
     ));
     out.push_str(&format!(
         "  {:<28} {:>8} {:>8} {:>9} {:>10} {:>8} {:>8} {:>8}\n",

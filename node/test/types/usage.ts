@@ -24,8 +24,11 @@ async function worker(uploadPath: string, out: string, signal: AbortSignal): Pro
     truePeakDbtp: -1.5,
     bitrate: 192_000,
     sampleRate: 44100,
-    limits: { maxBytes: 300 * 2 ** 20, maxDurationS: 4 * 3600, allowedFormats: ['mp3', 'mp4', 'wav'] },
-    decode: { strict: false, threads: 2 },
+    maxBytes: 300 * 2 ** 20,
+    maxDurationS: 4 * 3600,
+    allowedFormats: ['mp3', 'mp4', 'wav'],
+    strict: false,
+    threads: 2,
     onProgress,
     signal,
   }
@@ -38,7 +41,7 @@ async function worker(uploadPath: string, out: string, signal: AbortSignal): Pro
 }
 
 async function measure(path: string): Promise<void> {
-  const opts: AnalyzeOptions = { curve: true, limits: { minDurationS: 1 } }
+  const opts: AnalyzeOptions = { curve: true, minDurationS: 1, allowTruncated: true }
   const a = await analyze(path, opts)
   // Silence has no loudness: the type says so.
   const lufs: number = a.integratedLufs ?? -Infinity
@@ -79,6 +82,8 @@ const notNull: number = ({} as Analysis).integratedLufs
 void analyze('in.mp3', { max_duration_s: 10 })
 // @ts-expect-error: input is a path or a Buffer
 void analyze(42)
+// @ts-expect-error: not a format loudcore reads
+void analyze('in.mp3', { allowedFormats: ['wma'] })
 // @ts-expect-error: hls is not exported yet
 void import('../..').then((m) => m.hls)
 
