@@ -8,7 +8,8 @@
 //!   4x oversampled true peak).
 //! - `decode_mp3_per_minute`: symphonia (the decoder loudcore uses) decoding the same
 //!   minute encoded by LAME at 320 kb/s CBR into interleaved f32, without metering.
-//! - `analyze_mp3_per_minute`: `loudcore::analyze` on that MP3: decode + meter.
+//! - `analyze_mp3_per_minute`: `loudcore::analyze` on that MP3: decode + meter (which
+//!   loudcore overlaps on several threads).
 //!
 //! The MP3 is encoded once with the `lame` command; without `lame` the MP3 benches are
 //! skipped with a note. Run with `cargo bench -p loudcore-benches`.

@@ -397,8 +397,15 @@ fn run(argv: &[String]) -> Result<Sample, String> {
             .into_iter()
             .rev()
             .collect();
+        let how = if libc::WIFEXITED(status) {
+            format!("exit code {}", libc::WEXITSTATUS(status))
+        } else if libc::WIFSIGNALED(status) {
+            format!("signal {}", libc::WTERMSIG(status))
+        } else {
+            format!("wait status {status}")
+        };
         return Err(format!(
-            "`{}` failed (wait status {status}):\n{}",
+            "`{}` failed ({how}):\n{}",
             argv.join(" "),
             tail.join("\n")
         ));
@@ -653,7 +660,7 @@ fn print_file(out: &mut String, r: &FileResult) {
     ] {
         if let (Some(x), Some(cpu)) = (r.ratio(tool), r.cpu_ratio(tool)) {
             ratios.push(format!(
-                "{name} = {x:.1}x wall, {cpu:.1}x CPU (loudcore is {x:.1}x faster than {what})"
+                "{name} = {x:.2}x wall, {cpu:.2}x CPU (loudcore is {x:.1}x faster than {what})"
             ));
         }
     }
@@ -721,7 +728,7 @@ fn ratio_goal(name: &'static str, files: &[FileResult], tool: Tool, target: f64)
         measured: Some(
             per_file
                 .iter()
-                .map(|(n, x)| format!("{x:.1}x {n}"))
+                .map(|(n, x)| format!("{x:.2}x {n}"))
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
