@@ -28,6 +28,9 @@ test('a setInterval counter keeps advancing while a long normalize runs', async 
   const elapsed = performance.now() - started
   assert.equal(r.outputs[0].verified, true)
   assert.ok(elapsed > 300, `the job is long enough to tell (${elapsed.toFixed(0)} ms)`)
-  assert.ok(ticks >= elapsed / 5 / 4, `${ticks} ticks in ${elapsed.toFixed(0)} ms`)
-  assert.ok(maxGap < Math.max(250, elapsed / 3), `longest stall ${maxGap.toFixed(0)} ms of ${elapsed.toFixed(0)} ms`)
+  // A blocked main thread would give no tick at all and one stall as long as the job.
+  // How often the timer fires beyond that depends on how busy the machine is (the job's
+  // own threads compete for 2 cores in CI), so the bounds say "not blocked", not "fast".
+  assert.ok(ticks >= 10, `${ticks} ticks in ${elapsed.toFixed(0)} ms`)
+  assert.ok(maxGap < Math.max(500, elapsed / 2), `longest stall ${maxGap.toFixed(0)} ms of ${elapsed.toFixed(0)} ms`)
 })
