@@ -9,6 +9,7 @@
 // only the tests use them.
 #![allow(dead_code)]
 
+pub(crate) mod aac;
 mod dither;
 mod flac;
 mod mp3;

@@ -4,7 +4,7 @@
 //! A [`PacketEncoder`] turns PCM into [`Packet`]s; the M4A writer and the HLS segmenters
 //! decide where each packet goes and how its timing is signalled.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The codec of a packet stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,4 +55,90 @@ pub(crate) trait PacketEncoder: Send {
     /// consumed in all, so that a container can work out the end padding
     /// (`packets × frame_len − priming − input frames`).
     fn finish(&mut self, out: &mut Vec<Packet>) -> Result<u64>;
+}
+
+/// Sampling-frequency index of `rate` (ISO/IEC 14496-3 Table 1.18).
+pub(crate) fn sampling_frequency_index(rate: u32) -> Option<u8> {
+    const RATES: [u32; 13] = [
+        96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025,
+        8_000, 7_350,
+    ];
+    RATES.iter().position(|&r| r == rate).map(|i| i as u8)
+}
+
+/// The 7-byte ADTS header (ISO/IEC 13818-7 §6.2, no CRC) that turns one raw AAC access
+/// unit of `payload_len` bytes into a self-describing frame, for MPEG-TS and packed audio.
+///
+/// Fails for a stream ADTS cannot describe: not AAC, an object type beyond ADTS's two
+/// profile bits (HE-AAC is signalled as its AAC-LC core, object type 2), a channel layout
+/// that needs a program config element (channel configuration 0), or a frame longer than
+/// ADTS's 13-bit length.
+pub(crate) fn adts_header(info: &StreamInfo, payload_len: usize) -> Result<[u8; 7]> {
+    let bad = |detail: String| Error::Internal {
+        file: String::new(),
+        detail: format!("ADTS header: {detail}"),
+    };
+    let Codec::Aac { asc, object_type } = &info.codec else {
+        return Err(bad("the stream is not AAC".into()));
+    };
+    // ADTS carries the core's profile: the AAC-LC core for HE-AAC (implicit SBR).
+    let profile = match object_type {
+        1..=4 => object_type - 1,
+        5 | 29 => 1,
+        other => return Err(bad(format!("object type {other} has no ADTS profile"))),
+    };
+    // The core sample rate: half the output rate for HE-AAC's dual-rate SBR.
+    let core_rate = if matches!(object_type, 5 | 29) {
+        info.sample_rate / 2
+    } else {
+        info.sample_rate
+    };
+    let sfi = sampling_frequency_index(core_rate)
+        .ok_or_else(|| bad(format!("{core_rate} Hz has no sampling-frequency index")))?;
+    let channel_config = asc_channel_config(asc)
+        .ok_or_else(|| bad("the AudioSpecificConfig is too short".into()))?;
+    if !(1..=7).contains(&channel_config) {
+        return Err(bad(format!(
+            "channel configuration {channel_config} needs a program config element"
+        )));
+    }
+    let len = payload_len + 7;
+    if len > 0x1FFF {
+        return Err(bad(format!("a {payload_len}-byte frame exceeds ADTS's 8191 bytes")));
+    }
+    let len = len as u16;
+    Ok([
+        0xFF,
+        0xF1, // MPEG-4, layer 0, no CRC
+        (profile << 6) | (sfi << 2) | (channel_config >> 2),
+        ((channel_config & 3) << 6) | ((len >> 11) as u8 & 0x3),
+        (len >> 3) as u8,
+        (((len & 7) as u8) << 5) | 0x1F, // buffer fullness 0x7FF: variable rate
+        0xFC,                            // ... and one raw data block
+    ])
+}
+
+/// The channel configuration field of an AudioSpecificConfig: 5 bits object type (plus 6
+/// more when it reads 31), 4 bits frequency index (plus 24 bits of rate when 15), then 4.
+fn asc_channel_config(asc: &[u8]) -> Option<u8> {
+    let bit = |pos: usize| -> Option<u32> {
+        asc.get(pos / 8)
+            .map(|b| u32::from((b >> (7 - pos % 8)) & 1))
+    };
+    let read = |pos: &mut usize, n: usize| -> Option<u32> {
+        let mut v = 0;
+        for _ in 0..n {
+            v = (v << 1) | bit(*pos)?;
+            *pos += 1;
+        }
+        Some(v)
+    };
+    let mut pos = 0;
+    if read(&mut pos, 5)? == 31 {
+        read(&mut pos, 6)?;
+    }
+    if read(&mut pos, 4)? == 15 {
+        read(&mut pos, 24)?;
+    }
+    read(&mut pos, 4).map(|c| c as u8)
 }
