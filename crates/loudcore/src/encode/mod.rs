@@ -1,5 +1,6 @@
 //! The encoding stage: float PCM in, a complete file out. One [`Encoder`] trait, one file
-//! per codec (`mp3`, `wav`, `flac`), and the quantiser/dither they share.
+//! per codec (`mp3`, `wav`, `flac`, `m4a` over the `aac` packet encoder), and the
+//! quantiser/dither they share.
 //!
 //! Encoders write to a [`Sink`] (normally a [`TempOutput`]) and hand it back from
 //! [`Encoder::finish`] complete but not yet in place, so that the pipeline can verify the
@@ -12,6 +13,8 @@
 pub(crate) mod aac;
 mod dither;
 mod flac;
+mod m4a;
+pub(crate) mod mp4box;
 mod mp3;
 pub(crate) mod packet;
 mod wav;
@@ -39,7 +42,7 @@ use crate::output::{Sink, TempOutput};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-// More formats (M4A) will come: callers outside the crate must keep a wildcard arm.
+// More formats may come: callers outside the crate must keep a wildcard arm.
 #[non_exhaustive]
 pub enum OutputFormat {
     /// MPEG-1/2 layer III through LAME, with a Xing/LAME tag for exact (gapless) length.
@@ -48,12 +51,19 @@ pub enum OutputFormat {
     Wav,
     /// FLAC, 16 or 24 bits.
     Flac,
+    /// AAC-LC in an MP4 (M4A) container, with an edit list and iTunSMPB for exact length.
+    M4a,
 }
 
 impl OutputFormat {
     /// Every format, in the order error messages list them.
     pub const ALL: &'static [OutputFormat] =
-        &[OutputFormat::Mp3, OutputFormat::Wav, OutputFormat::Flac];
+        &[
+        OutputFormat::Mp3,
+        OutputFormat::M4a,
+        OutputFormat::Wav,
+        OutputFormat::Flac,
+    ];
 
     /// The format for a destination path, from its extension (case-insensitive).
     ///
@@ -86,12 +96,14 @@ impl OutputFormat {
             .find(|f| f.as_str().eq_ignore_ascii_case(ext))
     }
 
-    /// The lowercase name, which is also the file extension (`"mp3"`, `"wav"`, `"flac"`).
+    /// The lowercase name, which is also the file extension (`"mp3"`, `"m4a"`, `"wav"`,
+    /// `"flac"`).
     pub fn as_str(self) -> &'static str {
         match self {
             OutputFormat::Mp3 => "mp3",
             OutputFormat::Wav => "wav",
             OutputFormat::Flac => "flac",
+            OutputFormat::M4a => "m4a",
         }
     }
 
@@ -99,7 +111,7 @@ impl OutputFormat {
     /// differently from what was fed in).
     pub fn is_lossy(self) -> bool {
         match self {
-            OutputFormat::Mp3 => true,
+            OutputFormat::Mp3 | OutputFormat::M4a => true,
             OutputFormat::Wav | OutputFormat::Flac => false,
         }
     }
@@ -114,11 +126,11 @@ impl std::fmt::Display for OutputFormat {
 /// Encoder settings the caller may set; each format ignores what does not apply to it and
 /// rejects what is invalid for it ([`Error::InvalidOptions`]).
 ///
-/// | field | MP3 | WAV | FLAC |
-/// |---|---|---|---|
-/// | `bitrate` | CBR at this rate (bits/s, one of LAME's rates for the sample rate); `None`: VBR | error | error |
-/// | `quality` | VBR quality 0 (best, `-V0`, the default) to 9; ignored with `bitrate` | ignored | compression level 0–8 (default 5) |
-/// | `bits_per_sample` | ignored | 16, 24 or 32 (float) | 16 or 24 |
+/// | field | MP3 | M4A (AAC-LC) | WAV | FLAC |
+/// |---|---|---|---|---|
+/// | `bitrate` | CBR at this rate (bits/s, one of LAME's rates for the sample rate); `None`: VBR | CBR, 8 to 320 kbit/s per channel (at most ~5.7 bits per sample per channel at low rates); `None`: 128 kbit/s per channel (256k stereo) | error | error |
+/// | `quality` | VBR quality 0 (best, `-V0`, the default) to 9; ignored with `bitrate` | error (CBR only) | ignored | compression level 0–8 (default 5) |
+/// | `bits_per_sample` | ignored | error | 16, 24 or 32 (float) | 16 or 24 |
 ///
 /// The default bit depth of WAV and FLAC is 16 when the source had 16 bits or fewer and
 /// 24 otherwise. 16-bit output is TPDF-dithered.
@@ -131,7 +143,8 @@ impl std::fmt::Display for OutputFormat {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct EncoderSettings {
-    /// Constant bit rate in bits per second (MP3 only). `None`: VBR by quality.
+    /// Constant bit rate in bits per second (MP3, M4A). `None`: MP3 VBR by quality, M4A
+    /// 128 kbit/s per channel.
     pub bitrate: Option<u32>,
     /// MP3 VBR quality 0 (best, "V0") to 9, default 0; FLAC compression level 0–8,
     /// default 5.
@@ -152,7 +165,7 @@ pub(crate) struct StreamSpec {
     /// Bits per sample of the source (PCM, FLAC), which picks the default output depth.
     pub source_bits: Option<u32>,
     /// Title, artist and album, written as ID3v2 (MP3), Vorbis comments (FLAC) and a
-    /// LIST/INFO chunk (WAV).
+    /// LIST/INFO chunk (WAV) and iTunes ilst atoms (M4A).
     pub tags: crate::Tags,
 }
 
@@ -202,6 +215,11 @@ pub(crate) fn new_encoder<W: Sink + 'static>(
             spec,
             sink,
         )?),
+        OutputFormat::M4a => Box::new(m4a::M4aEncoder::new(
+            aac::AacConfig::resolve(spec, settings)?,
+            spec,
+            sink,
+        )?),
     })
 }
 
@@ -217,6 +235,7 @@ pub(crate) fn validate(
         OutputFormat::Mp3 => mp3::Mp3Config::resolve(spec, settings).map(drop),
         OutputFormat::Wav => wav::WavConfig::resolve(spec, settings).map(drop),
         OutputFormat::Flac => flac::FlacConfig::resolve(spec, settings).map(drop),
+        OutputFormat::M4a => aac::AacConfig::resolve(spec, settings).map(drop),
     }
 }
 

@@ -308,6 +308,7 @@ fn output_format_from_path() {
         ("dir.x/B.MP3", OutputFormat::Mp3),
         ("c.Wav", OutputFormat::Wav),
         ("/tmp/d.FLAC", OutputFormat::Flac),
+        ("e.M4A", OutputFormat::M4a),
     ] {
         assert_eq!(OutputFormat::from_path(Path::new(p)).expect(p), f, "{p}");
     }
@@ -316,14 +317,24 @@ fn output_format_from_path() {
         assert!(matches!(e, Error::InvalidOptions { .. }), "{p}: {e:?}");
         let msg = e.to_string();
         assert!(
-            msg.contains(p) && msg.contains(".mp3, .wav, .flac"),
+            msg.contains(p) && msg.contains(".mp3, .m4a, .wav, .flac"),
             "{msg}"
         );
     }
     assert_eq!(
-        [OutputFormat::Mp3, OutputFormat::Wav, OutputFormat::Flac]
-            .map(|f| (f.as_str(), f.is_lossy())),
-        [("mp3", true), ("wav", false), ("flac", false)]
+        [
+            OutputFormat::Mp3,
+            OutputFormat::M4a,
+            OutputFormat::Wav,
+            OutputFormat::Flac
+        ]
+        .map(|f| (f.as_str(), f.is_lossy())),
+        [
+            ("mp3", true),
+            ("m4a", true),
+            ("wav", false),
+            ("flac", false)
+        ]
     );
     assert_eq!(
         serde_json::to_string(&OutputFormat::Flac).expect("json"),
@@ -1128,4 +1139,184 @@ fn empty_input_gives_a_valid_empty_file() {
             assert_eq!(ffmpeg_frames(&path, 2), 0, "{name}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// M4A (AAC-LC)
+
+/// FFmpeg's decode of `path` as interleaved f32 (edit list applied).
+fn ffmpeg_f32(path: &Path) -> Vec<f32> {
+    ffmpeg_pcm(path, "f32le")
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Normalised cross-correlation of `a` and `b` at zero lag, per channel, the lowest.
+fn min_correlation(a: &[f32], b: &[f32], channels: usize) -> f64 {
+    correlations(a, b, channels).into_iter().fold(f64::INFINITY, f64::min)
+}
+
+/// Normalised cross-correlation of `a` and `b` at zero lag, per channel.
+fn correlations(a: &[f32], b: &[f32], channels: usize) -> Vec<f64> {
+    (0..channels)
+        .map(|c| {
+            let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+            for (x, y) in a.iter().skip(c).step_by(channels).zip(b.iter().skip(c).step_by(channels)) {
+                let (x, y) = (f64::from(*x), f64::from(*y));
+                ab += x * y;
+                aa += x * x;
+                bb += y * y;
+            }
+            ab / (aa.sqrt() * bb.sqrt()).max(1e-30)
+        })
+        .collect()
+}
+
+/// The FFmpeg checks of an M4A: AAC, rate, channels, duration within 1 ms, FFmpeg decoding
+/// exactly the input's frame count (it honours the edit list), and PCM that matches the
+/// input sample-aligned (a real encode with the priming trimmed, not silence or a shift).
+fn check_ffmpeg_m4a(path: &Path, signal: &Signal, min_corr: f64) -> Probed {
+    let p = ffprobe(path);
+    let pcm = ffmpeg_f32(path);
+    let ch = usize::from(signal.channels);
+    let frames = pcm.len() / ch;
+    let corr = correlations(&pcm, &signal.samples, ch);
+    eprintln!(
+        "{}: ffprobe {} {} Hz {} ch {:?} b/s {:.6} s; ffmpeg decodes {frames} frames (input {}), correlation {corr:.4?}",
+        path.display(),
+        p.codec,
+        p.sample_rate,
+        p.channels,
+        p.bit_rate,
+        p.duration_s,
+        signal.frames()
+    );
+    assert_eq!(p.codec, "aac");
+    assert_eq!(p.sample_rate, signal.sample_rate);
+    assert_eq!(p.channels, u32::from(signal.channels));
+    assert!(
+        (p.duration_s - signal.duration_s()).abs() <= DURATION_S,
+        "ffprobe duration {} vs {}",
+        p.duration_s,
+        signal.duration_s()
+    );
+    // FFmpeg (5.1 at least) applies the edit's start but decodes the last packet whole:
+    // up to 1023 frames of padding beyond the edit, as with its own M4A files.
+    assert!(
+        frames >= signal.frames() && frames < signal.frames() + 1024,
+        "ffmpeg decodes {frames} frames for {} input frames",
+        signal.frames()
+    );
+    for (c, &r) in corr.iter().enumerate() {
+        // AAC's LFE channel is band-limited (to ~120 Hz), and our test LFE is full range.
+        let min_corr = if ch == 6 && c == 3 { 0.5 } else { min_corr };
+        assert!(r >= min_corr, "channel {c}: correlation {r} < {min_corr}");
+    }
+    p
+}
+
+#[test]
+fn m4a_stereo_44k_default_bitrate_with_tags() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = music_like(44_100, 7.3, 21);
+    let spec = StreamSpec {
+        tags: tags(),
+        ..spec_of(&signal)
+    };
+    let path = encode_file(dir.path(), "a.m4a", &spec, &EncoderSettings::default(), &signal);
+    let p = check_ffmpeg_m4a(&path, &signal, 0.99);
+    assert_tags(&p, "a.m4a");
+    let br = p.bit_rate.expect("bit rate");
+    assert!((200_000..=300_000).contains(&br), "bit rate {br}");
+    // ffprobe shows the gapless comment with the priming, padding and frame count.
+    let smpb = tag(&p, "iTunSMPB").expect("iTunSMPB");
+    let fields: Vec<&str> = smpb.split_whitespace().collect();
+    assert_eq!(fields[1], "00000800", "{smpb}");
+    assert_eq!(u64::from_str_radix(fields[3], 16).expect("hex"), signal.frames() as u64);
+}
+
+#[test]
+fn m4a_mono_lengths_around_frame_boundaries_are_exact() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = mono(&music_like(48_000, 1.2, 22));
+    // Around the 1024-frame packet and the 2048-frame priming.
+    for n in [1023usize, 1024, 1025, 2047, 2048, 3072, 48_000, 57_599] {
+        let signal = Signal::new(48_000, 1, base.samples[..n].to_vec());
+        let settings = EncoderSettings {
+            bitrate: Some(96_000),
+            ..Default::default()
+        };
+        let path = encode_file(dir.path(), &format!("m{n}.m4a"), &spec_of(&signal), &settings, &signal);
+        check_ffmpeg_m4a(&path, &signal, if n >= 3072 { 0.98 } else { 0.5 });
+    }
+}
+
+#[test]
+fn m4a_5_1_48k() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signal = surround(48_000, 3.0);
+    let path = encode_file(
+        dir.path(),
+        "s.m4a",
+        &spec_of(&signal),
+        &EncoderSettings::default(),
+        &signal,
+    );
+    let p = check_ffmpeg_m4a(&path, &signal, 0.98);
+    assert!(p.layout.starts_with("5.1"), "layout {}", p.layout);
+}
+
+#[test]
+fn m4a_rejects_impossible_settings_before_encoding() {
+    let stereo = StreamSpec {
+        sample_rate: 44_100,
+        channels: 2,
+        ..Default::default()
+    };
+    for (spec, settings) in [
+        (
+            stereo.clone(),
+            EncoderSettings {
+                quality: Some(2),
+                ..Default::default()
+            },
+        ),
+        (
+            stereo.clone(),
+            EncoderSettings {
+                bitrate: Some(1_000),
+                ..Default::default()
+            },
+        ),
+        (
+            StreamSpec {
+                sample_rate: 44_000,
+                ..stereo.clone()
+            },
+            EncoderSettings::default(),
+        ),
+        (
+            StreamSpec {
+                channels: 4,
+                channel_mask: Some(0x33),
+                ..stereo.clone()
+            },
+            EncoderSettings::default(),
+        ),
+    ] {
+        let e = validate(OutputFormat::M4a, &spec, &settings).expect_err("invalid");
+        assert!(matches!(e, Error::InvalidOptions { .. }), "{e}");
+        eprintln!("{e}");
+    }
+    validate(OutputFormat::M4a, &stereo, &EncoderSettings::default()).expect("valid");
 }
