@@ -265,7 +265,11 @@ pub(crate) fn stream(
         track_id,
         probe,
         ignore_trim,
+        trim,
     } = opened;
+    // Gapless trim on the ordered output: frames still to drop, and frames left to keep.
+    let mut skip = trim.map_or(0, |t| t.priming);
+    let mut keep = trim.and_then(|t| t.frames).unwrap_or(u64::MAX);
     let channels = probe.channels as usize;
     let rate = probe.sample_rate;
     let expected = probe.frames.unwrap_or(0).max(1) as f64;
@@ -345,7 +349,16 @@ pub(crate) fn stream(
                             first_damage = d.first_damage;
                         }
                     }
-                    for block in d.samples.chunks(BLOCK_FRAMES * channels) {
+                    let mut samples = d.samples.as_slice();
+                    let drop = skip.min((samples.len() / channels) as u64);
+                    skip -= drop;
+                    samples = &samples[drop as usize * channels..];
+                    let take = keep.min((samples.len() / channels) as u64);
+                    keep -= take;
+                    // The padding after the valid frames is decoded (the reader runs to the
+                    // end) and dropped here.
+                    samples = &samples[..take as usize * channels];
+                    for block in samples.chunks(BLOCK_FRAMES * channels) {
                         ctl.tick(frames as f64 / expected)?;
                         consume(block)?;
                         frames += (block.len() / channels) as u64;

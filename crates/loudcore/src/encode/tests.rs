@@ -1230,6 +1230,26 @@ fn m4a_stereo_44k_default_bitrate_with_tags() {
     let path = encode_file(dir.path(), "a.m4a", &spec, &EncoderSettings::default(), &signal);
     let p = check_ffmpeg_m4a(&path, &signal, 0.99);
     assert_tags(&p, "a.m4a");
+    assert_probe_tags(&path);
+    // loudcore reads its own M4A back gaplessly (edit list), at the input's loudness,
+    // sample-aligned with the input.
+    check_decoded(&path, &signal, &reference(&signal), MP3_LU);
+    let input = Input::from(path.as_path());
+    let opened = crate::input::open(&input, &crate::Limits::default()).expect("open");
+    let mut ctl = crate::job::Control::new(input.name(), None, None);
+    let mut pcm = Vec::new();
+    let opts = crate::decode::DecodeOptions {
+        threads: 3,
+        ..Default::default()
+    };
+    crate::decode::stream(opened, "a.m4a", &opts, &mut ctl, |b| {
+        pcm.extend_from_slice(b);
+        Ok(())
+    })
+    .expect("decode");
+    assert_eq!(pcm.len(), signal.samples.len());
+    let corr = correlations(&pcm, &signal.samples, 2);
+    assert!(corr.iter().all(|&c| c > 0.99), "loudcore decode correlation {corr:?}");
     let br = p.bit_rate.expect("bit rate");
     assert!((200_000..=300_000).contains(&br), "bit rate {br}");
     // ffprobe shows the gapless comment with the priming, padding and frame count.
@@ -1255,6 +1275,12 @@ fn m4a_mono_lengths_around_frame_boundaries_are_exact() {
         };
         let path = encode_file(dir.path(), &format!("m{n}.m4a"), &spec_of(&signal), &settings, &signal);
         check_ffmpeg_m4a(&path, &signal, if n >= 3072 { 0.98 } else { 0.5 });
+        let a = analyze(&Input::from(path.as_path())).expect("analyze");
+        assert!(
+            (a.duration_s - signal.duration_s()).abs() < 0.5 / 48_000.0,
+            "{n} frames: loudcore decodes {} s",
+            a.duration_s
+        );
     }
 }
 

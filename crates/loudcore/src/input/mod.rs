@@ -1,6 +1,7 @@
 //! Inputs: where bytes come from, what format they hold, and the limits they must meet.
 
 mod limits;
+mod mp4_gapless;
 mod probe;
 mod sniff;
 mod source;

@@ -8,6 +8,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{MetadataOptions, StandardTag};
 
 use crate::error::{Error, Result};
+use crate::input::mp4_gapless::{self, Gapless};
 use crate::input::sniff::{self, Format};
 use crate::input::{Input, Limits};
 
@@ -53,6 +54,9 @@ pub(crate) struct Opened {
     /// The reader's per-packet trimming rests on an estimated length (MP3 without a
     /// Xing/VBRI header) and must be ignored, or real audio at the end is cut.
     pub ignore_trim: bool,
+    /// Frames to drop at the start and to keep after them, where the container says so
+    /// and the demuxer does not apply it (MP4 edit list / iTunSMPB).
+    pub trim: Option<Gapless>,
 }
 
 /// Reads the headers of `input` and validates them against `limits`.
@@ -144,6 +148,25 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
             frames = Some(n);
         }
     }
+    // symphonia's MP4 reader plays the whole media, encoder delay and padding included;
+    // the edit list or iTunSMPB say which part is the audio.
+    let trim = match sniffed.format {
+        Format::Mp4 => mp4_gapless::read(input, byte_len)?.map(|g| {
+            let available = frames.map(|f| f.saturating_sub(g.priming));
+            let keep = match (g.frames, available) {
+                (Some(k), Some(a)) => Some(k.min(a)),
+                (k, a) => k.or(a),
+            };
+            Gapless {
+                priming: g.priming,
+                frames: keep,
+            }
+        }),
+        _ => None,
+    };
+    if let Some(t) = trim {
+        frames = t.frames;
+    }
     let duration_s = frames.map_or(0.0, |f| f as f64 / f64::from(sample_rate));
     let payload = byte_len.saturating_sub(sniffed.audio_offset);
     let bit_rate = match (
@@ -182,6 +205,7 @@ pub(crate) fn open(input: &Input, limits: &Limits) -> Result<Opened> {
         track_id: track.id,
         probe,
         ignore_trim: !exact && sniffed.format == Format::Mp3,
+        trim,
     })
 }
 
