@@ -12,6 +12,7 @@
 mod dither;
 mod flac;
 mod mp3;
+pub(crate) mod mp3_packets;
 pub(crate) mod packet;
 mod wav;
 
