@@ -16,6 +16,7 @@ mod flac;
 mod m4a;
 pub(crate) mod mp4box;
 mod mp3;
+pub(crate) mod mp3_packets;
 pub(crate) mod packet;
 mod wav;
 

@@ -118,7 +118,7 @@ pub(super) struct Mp3Encoder<W> {
     frames: u64,
 }
 
-fn lame_error(what: &str, e: impl std::fmt::Display) -> Error {
+pub(super) fn lame_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Internal {
         file: String::new(),
         detail: format!("LAME {what}: {e}"),
@@ -170,6 +170,14 @@ impl<W: Sink> Mp3Encoder<W> {
 }
 
 fn build_lame(config: &Mp3Config) -> Result<mp3lame_encoder::Encoder> {
+    configure_lame(config, true)?
+        .build()
+        .map_err(|e| lame_error("init", e))
+}
+
+/// A LAME builder set up for `config`; `info_tag`: reserve the first frame for the
+/// Xing/LAME tag (files), or not (packet streams, where it would be a silent extra frame).
+pub(super) fn configure_lame(config: &Mp3Config, info_tag: bool) -> Result<Builder> {
     let mut b = Builder::new().ok_or_else(|| lame_error("init", "out of memory"))?;
     b.set_num_channels(config.channels)
         .map_err(|e| lame_error("channels", e))?;
@@ -180,7 +188,7 @@ fn build_lame(config: &Mp3Config) -> Result<mp3lame_encoder::Encoder> {
     b.set_output_sample_rate(NonZeroU32::new(config.sample_rate))
         .map_err(|e| lame_error("output sample rate", e))?;
     // The Xing/LAME tag carries the encoder delay and padding: exact decoded length.
-    b.set_to_write_vbr_tag(true)
+    b.set_to_write_vbr_tag(info_tag)
         .map_err(|e| lame_error("info tag", e))?;
     match config.mode {
         Mp3Mode::Vbr { quality } => {
@@ -214,7 +222,7 @@ fn build_lame(config: &Mp3Config) -> Result<mp3lame_encoder::Encoder> {
             }
         }
     }
-    b.build().map_err(|e| lame_error("init", e))
+    Ok(b)
 }
 
 /// The `scale` column of LAME 3.100's `abr_switch_map` (presets.c) for a CBR rate, which

@@ -10,4 +10,5 @@ pub use limits::Limits;
 pub(crate) use probe::{Opened, open, open_error};
 pub use probe::{Probe, Tags, probe};
 pub use sniff::Format;
+pub(crate) use sniff::parse_mpeg;
 pub use source::Input;

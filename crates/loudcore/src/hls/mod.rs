@@ -1,0 +1,45 @@
+//! HLS packaging: encoded packets in, an audio-only ladder of segments and playlists out,
+//! and the segments read back for verification.
+//!
+//! One [`VariantWriter`] per variant takes that variant's packets (on its own thread if the
+//! caller likes) and writes each segment as soon as it is complete, so memory stays at one
+//! segment whatever the duration. When every variant is finished, [`write_playlists`] writes
+//! the media playlists and `master.m3u8` (they need the target duration common to all
+//! variants). Everything goes into a [`TempLadder`] that replaces the destination only once
+//! complete.
+//!
+//! Containers: MPEG-TS (`ts`, the default), packed audio (`packed`: ADTS or MP3 frames after
+//! an ID3 timestamp) and fragmented MP4 / CMAF (`fmp4`).
+
+// The HLS pipeline, the only caller, lands separately; until it does only the tests use this.
+#![allow(dead_code)]
+
+mod adts;
+mod bmff;
+mod fmp4;
+mod ladder;
+mod names;
+mod packed;
+mod playlist;
+mod read;
+mod timeline;
+mod ts;
+mod variant;
+mod writer;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use variant::{Container, HlsCodec, Layout, Variant, default_variants};
+
+// Used by the HLS pipeline, which lands separately.
+#[allow(unused_imports)]
+pub(crate) use ladder::TempLadder;
+#[allow(unused_imports)]
+pub(crate) use names::variant_names;
+#[allow(unused_imports)]
+pub(crate) use playlist::write_playlists;
+#[allow(unused_imports)]
+pub(crate) use read::read_variant;
+#[allow(unused_imports)]
+pub(crate) use writer::{SegmentOut, VariantOut, VariantWriter};

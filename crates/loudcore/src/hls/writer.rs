@@ -1,0 +1,342 @@
+//! One variant's segments: packets in, segment files out as each completes.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::timeline::Timeline;
+use super::{Container, Layout, fmp4, packed, ts};
+use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::error::{Error, Result};
+
+/// Shortest and longest segment duration accepted. The upper bound also bounds memory: an
+/// fMP4 segment is assembled in memory before it is written.
+const MIN_SEGMENT_SECONDS: f64 = 0.1;
+const MAX_SEGMENT_SECONDS: f64 = 600.0;
+
+/// A segment file being written, counting its bytes.
+pub(super) struct SegmentFile {
+    path: PathBuf,
+    out: BufWriter<File>,
+    bytes: u64,
+}
+
+impl SegmentFile {
+    fn create(path: PathBuf) -> Result<SegmentFile> {
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(SegmentFile {
+            out: BufWriter::with_capacity(64 * 1024, file),
+            path,
+            bytes: 0,
+        })
+    }
+
+    pub(super) fn write(&mut self, b: &[u8]) -> Result<()> {
+        self.out.write_all(b).map_err(|e| Error::io(&self.path, e))?;
+        self.bytes += b.len() as u64;
+        Ok(())
+    }
+
+    fn close(mut self) -> Result<u64> {
+        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
+        Ok(self.bytes)
+    }
+}
+
+/// What a container does with a segment's packets.
+pub(super) trait SegmentMuxer: Send {
+    /// Opens a segment whose first packet starts at decoded frame `pos`.
+    fn start(&mut self, f: &mut SegmentFile, pos: u64) -> Result<()>;
+    /// Adds the packet starting at decoded frame `pos`.
+    fn push(&mut self, f: &mut SegmentFile, p: &Packet, pos: u64) -> Result<()>;
+    /// Completes the segment.
+    fn end(&mut self, f: &mut SegmentFile) -> Result<()>;
+}
+
+/// One written media segment.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SegmentOut {
+    /// Path relative to the ladder's root, `/`-separated.
+    pub file: String,
+    /// URI relative to the media playlist.
+    pub uri: String,
+    /// Decoded frames of the packets in it (priming and padding included).
+    pub frames: u64,
+    /// Frames of it that a player presents: `frames`, less the priming that fMP4's edit
+    /// list trims from the first segment.
+    pub presented_frames: u64,
+    pub bytes: u64,
+}
+
+/// A file other than a media segment (the fMP4 initialisation segment).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FileOut {
+    pub file: String,
+    pub uri: String,
+    pub bytes: u64,
+}
+
+/// A finished variant: everything the playlists, the verification and the report need.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct VariantOut {
+    pub name: String,
+    pub layout: Layout,
+    pub container: Container,
+    pub info: StreamInfo,
+    /// The media playlist, relative to the root.
+    pub playlist: String,
+    /// fMP4 only: the initialisation segment (`EXT-X-MAP`).
+    pub init: Option<FileOut>,
+    pub segments: Vec<SegmentOut>,
+    /// The `CODECS` attribute value (`mp4a.40.2`, `mp4a.40.5`, `mp4a.40.34`).
+    pub codecs: String,
+    /// PCM frames fed to the encoder.
+    pub input_frames: u64,
+    /// Decoded frames after the input that fill the last packet.
+    pub padding: u64,
+}
+
+impl VariantOut {
+    /// The duration a player presents, seconds (the sum of the `EXTINF` values).
+    pub(crate) fn duration_s(&self) -> f64 {
+        self.segments
+            .iter()
+            .map(|s| s.duration_s(self.info.sample_rate))
+            .sum()
+    }
+
+    /// Bytes of all media segments (the initialisation segment excluded).
+    pub(crate) fn media_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.bytes).sum()
+    }
+}
+
+impl SegmentOut {
+    pub(crate) fn duration_s(&self, sample_rate: u32) -> f64 {
+        self.presented_frames as f64 / f64::from(sample_rate.max(1))
+    }
+}
+
+/// Packs one variant's packets into segments under `root`.
+pub(crate) struct VariantWriter {
+    root: PathBuf,
+    name: String,
+    layout: Layout,
+    container: Container,
+    info: StreamInfo,
+    timeline: Timeline,
+    mux: Box<dyn SegmentMuxer>,
+    init: Option<FileOut>,
+    /// Decoded frames before the next packet.
+    pos: u64,
+    current: Option<Open>,
+    segments: Vec<SegmentOut>,
+    /// Priming not yet trimmed by fMP4's edit list.
+    untrimmed_priming: u64,
+}
+
+struct Open {
+    file: SegmentFile,
+    rel: String,
+    uri: String,
+    frames: u64,
+}
+
+impl VariantWriter {
+    /// Prepares the variant `name` (already checked by [`super::variant_names`]) under
+    /// `root`: creates its directory in the nested layout and, for fMP4, writes the
+    /// initialisation segment.
+    pub(crate) fn new(
+        root: &Path,
+        name: &str,
+        layout: Layout,
+        container: Container,
+        info: &StreamInfo,
+        segment_seconds: f64,
+    ) -> Result<Self> {
+        super::names::check_name(name)?;
+        if !(MIN_SEGMENT_SECONDS..=MAX_SEGMENT_SECONDS).contains(&segment_seconds) {
+            return Err(Error::InvalidOptions {
+                detail: format!(
+                    "segment_seconds must be between {MIN_SEGMENT_SECONDS} and \
+                     {MAX_SEGMENT_SECONDS}, not {segment_seconds}"
+                ),
+            });
+        }
+        if info.sample_rate == 0 || info.channels == 0 || info.frame_len == 0 {
+            return Err(internal(
+                name,
+                format!("stream without sample rate, channels or frame length: {info:?}"),
+            ));
+        }
+        if layout == Layout::Nested {
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        let mux: Box<dyn SegmentMuxer> = match container {
+            Container::Ts => Box::new(ts::TsMuxer::new(info)?),
+            Container::Packed => Box::new(packed::PackedMuxer::new(info)?),
+            Container::Fmp4 => Box::new(fmp4::Fmp4Muxer::new(info)),
+        };
+        let init = if container == Container::Fmp4 {
+            let (file, uri) = match layout {
+                Layout::Nested => (format!("{name}/init.mp4"), "init.mp4".to_string()),
+                Layout::Flat => (format!("{name}_init.mp4"), format!("{name}_init.mp4")),
+            };
+            let bytes = fmp4::init_segment(info)?;
+            let path = root.join(&file);
+            std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+            Some(FileOut {
+                file,
+                uri,
+                bytes: bytes.len() as u64,
+            })
+        } else {
+            None
+        };
+        Ok(VariantWriter {
+            root: root.to_path_buf(),
+            name: name.to_string(),
+            layout,
+            container,
+            info: info.clone(),
+            timeline: Timeline::new(info.sample_rate, info.priming, segment_seconds),
+            mux,
+            init,
+            pos: 0,
+            current: None,
+            segments: Vec::new(),
+            untrimmed_priming: if container == Container::Fmp4 {
+                u64::from(info.priming)
+            } else {
+                0
+            },
+        })
+    }
+
+    /// Adds the next packet, completing the current segment first when the packet starts
+    /// at or after the next segment boundary.
+    pub(crate) fn push(&mut self, p: &Packet) -> Result<()> {
+        if p.frames == 0 || p.data.is_empty() {
+            return Err(internal(&self.name, "empty packet from the encoder".into()));
+        }
+        let cut = self.timeline.cuts_before(self.pos);
+        if cut || self.current.is_none() {
+            self.close_segment()?;
+            self.open_segment()?;
+        }
+        let Some(open) = self.current.as_mut() else {
+            return Err(internal(&self.name, "no open segment".into()));
+        };
+        self.mux.push(&mut open.file, p, self.pos)?;
+        open.frames += u64::from(p.frames);
+        self.pos += u64::from(p.frames);
+        Ok(())
+    }
+
+    /// Completes the last segment. `input_frames` is what the encoder consumed (its
+    /// `finish` value), from which the end padding follows.
+    pub(crate) fn finish(mut self, input_frames: u64) -> Result<VariantOut> {
+        self.close_segment()?;
+        if self.segments.is_empty() {
+            return Err(internal(&self.name, "the encoder produced no packets".into()));
+        }
+        let priming = u64::from(self.info.priming);
+        let padding = self
+            .pos
+            .checked_sub(priming + input_frames)
+            .ok_or_else(|| {
+                internal(
+                    &self.name,
+                    format!(
+                        "{} decoded frames cannot hold {priming} priming and {input_frames} \
+                         input frames",
+                        self.pos
+                    ),
+                )
+            })?;
+        let playlist = match self.layout {
+            Layout::Nested => format!("{}/playlist.m3u8", self.name),
+            Layout::Flat => format!("{}.m3u8", self.name),
+        };
+        Ok(VariantOut {
+            codecs: codecs(&self.info),
+            name: self.name,
+            layout: self.layout,
+            container: self.container,
+            info: self.info,
+            playlist,
+            init: self.init,
+            segments: self.segments,
+            input_frames,
+            padding,
+        })
+    }
+
+    fn open_segment(&mut self) -> Result<()> {
+        let index = self.segments.len();
+        let ext = extension(self.container, &self.info.codec);
+        let (rel, uri) = match self.layout {
+            Layout::Nested => {
+                let uri = format!("segment_{index:05}.{ext}");
+                (format!("{}/{uri}", self.name), uri)
+            }
+            Layout::Flat => {
+                let uri = format!("{}_{index:03}.{ext}", self.name);
+                (uri.clone(), uri)
+            }
+        };
+        let mut file = SegmentFile::create(self.root.join(&rel))?;
+        self.mux.start(&mut file, self.pos)?;
+        self.current = Some(Open {
+            file,
+            rel,
+            uri,
+            frames: 0,
+        });
+        Ok(())
+    }
+
+    fn close_segment(&mut self) -> Result<()> {
+        let Some(mut open) = self.current.take() else {
+            return Ok(());
+        };
+        self.mux.end(&mut open.file)?;
+        let bytes = open.file.close()?;
+        let trimmed = self.untrimmed_priming.min(open.frames);
+        self.untrimmed_priming -= trimmed;
+        self.segments.push(SegmentOut {
+            file: open.rel,
+            uri: open.uri,
+            frames: open.frames,
+            presented_frames: open.frames - trimmed,
+            bytes,
+        });
+        Ok(())
+    }
+}
+
+fn extension(container: Container, codec: &Codec) -> &'static str {
+    match (container, codec) {
+        (Container::Ts, _) => "ts",
+        (Container::Packed, Codec::Aac { .. }) => "aac",
+        (Container::Packed, Codec::Mp3) => "mp3",
+        (Container::Fmp4, _) => "m4s",
+    }
+}
+
+/// The RFC 6381 codec string HLS clients expect: `mp4a.40.<object type>` for AAC, and
+/// `mp4a.40.34` for MP3 (Apple's HLS authoring specification).
+fn codecs(info: &StreamInfo) -> String {
+    match &info.codec {
+        Codec::Aac { object_type, .. } => format!("mp4a.40.{object_type}"),
+        Codec::Mp3 => "mp4a.40.34".into(),
+    }
+}
+
+fn internal(name: &str, detail: String) -> Error {
+    Error::Internal {
+        file: format!("HLS variant {name}"),
+        detail,
+    }
+}
