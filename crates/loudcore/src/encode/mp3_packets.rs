@@ -86,10 +86,12 @@ impl Mp3PacketEncoder {
         let mut pos = 0;
         while self.pending.len() - pos >= 4 {
             let rest = &self.pending[pos..];
-            let h = parse_mpeg(rest).filter(|h| h.layer == 3).ok_or_else(|| Error::Internal {
-                file: String::new(),
-                detail: format!("LAME output is not an MP3 frame: {:02x?}", &rest[..4]),
-            })?;
+            let h = parse_mpeg(rest)
+                .filter(|h| h.layer == 3)
+                .ok_or_else(|| Error::Internal {
+                    file: String::new(),
+                    detail: format!("LAME output is not an MP3 frame: {:02x?}", &rest[..4]),
+                })?;
             if rest.len() < h.len {
                 break;
             }
@@ -111,7 +113,7 @@ impl PacketEncoder for Mp3PacketEncoder {
 
     fn write(&mut self, pcm: &[f32], out: &mut Vec<Packet>) -> Result<()> {
         let ch = self.channels;
-        if pcm.len() % ch != 0 {
+        if !pcm.len().is_multiple_of(ch) {
             return Err(partial_frame("MP3 packets", pcm.len(), ch));
         }
         for chunk in pcm.chunks(CHUNK_FRAMES * ch) {
@@ -171,11 +173,17 @@ impl PacketEncoder for Mp3PacketEncoder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests {
     use super::*;
 
     /// Encodes `frames` of a 440 Hz tone in uneven blocks.
-    pub(crate) fn encode_tone(rate: u32, channels: u16, kbps: u32, frames: usize) -> (StreamInfo, Vec<Packet>, u64) {
+    pub(crate) fn encode_tone(
+        rate: u32,
+        channels: u16,
+        kbps: u32,
+        frames: usize,
+    ) -> (StreamInfo, Vec<Packet>, u64) {
         let mut enc = Mp3PacketEncoder::new(rate, channels, kbps * 1000).unwrap();
         let ch = usize::from(channels);
         let pcm: Vec<f32> = (0..frames * ch)
@@ -201,18 +209,52 @@ pub(crate) mod tests {
             let frame_len = if rate >= 32_000 { 1152 } else { 576 };
             assert_eq!(info.frame_len, frame_len);
             assert_eq!(info.priming, 576 + 529);
-            assert!(packets.iter().all(|p| p.frames == frame_len && parse_mpeg(&p.data).map(|h| h.len) == Some(p.data.len())));
+            assert!(packets.iter().all(|p| p.frames == frame_len
+                && parse_mpeg(&p.data).map(|h| h.len) == Some(p.data.len())));
             let first = &packets[0].data;
-            assert!(!first.windows(4).any(|w| w == b"Xing" || w == b"Info"), "no info frame");
+            assert!(
+                !first.windows(4).any(|w| w == b"Xing" || w == b"Info"),
+                "no info frame"
+            );
             let total = packets.len() as u64 * u64::from(frame_len);
-            assert!(total >= n + u64::from(info.priming) && total < n + u64::from(info.priming) + u64::from(frame_len), "{total}");
+            assert!(
+                total >= n + u64::from(info.priming)
+                    && total < n + u64::from(info.priming) + u64::from(frame_len),
+                "{total}"
+            );
 
             // FFmpeg decodes every frame; with no LAME tag it trims nothing.
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("x.mp3");
-            std::fs::write(&path, packets.iter().flat_map(|p| p.data.clone()).collect::<Vec<u8>>()).unwrap();
+            std::fs::write(
+                &path,
+                packets
+                    .iter()
+                    .flat_map(|p| p.data.clone())
+                    .collect::<Vec<u8>>(),
+            )
+            .unwrap();
             let decoded = crate::hls::tests::ffmpeg_frames(&path, ch, &[]);
-            assert_eq!(decoded, total, "{rate} Hz: decoded {decoded}, packets hold {total}, input {n}");
+            assert_eq!(
+                decoded, total,
+                "{rate} Hz: decoded {decoded}, packets hold {total}, input {n}"
+            );
+
+            // After the priming, the decoded audio is the input tone up to its last sample
+            // (dropping LAME's trailing frame cut nothing): compare the last 50 ms.
+            let pcm = crate::hls::tests::ffmpeg_decode(&path);
+            let ch = usize::from(ch);
+            let p = info.priming as usize;
+            let tail = rate as usize / 20;
+            let (mut err, mut sig) = (0.0f64, 0.0f64);
+            for i in frames - tail..frames {
+                let want = 0.5 * (std::f64::consts::TAU * 440.0 * i as f64 / f64::from(rate)).sin();
+                let got = f64::from(pcm[(p + i) * ch]);
+                err += (got - want).powi(2);
+                sig += want.powi(2);
+            }
+            let snr = 10.0 * (sig / err).log10();
+            assert!(snr > 20.0, "{rate} Hz: SNR of the last 50 ms {snr:.1} dB");
         }
     }
 }

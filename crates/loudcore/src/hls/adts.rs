@@ -32,7 +32,11 @@ pub(super) fn parse_asc(asc: &[u8]) -> Result<AscCore> {
     let mut r = Bits { data: asc, pos: 0 };
     let object_type = |r: &mut Bits| -> Option<u32> {
         let t = r.read(5)?;
-        if t == 31 { Some(32 + r.read(6)?) } else { Some(t) }
+        if t == 31 {
+            Some(32 + r.read(6)?)
+        } else {
+            Some(t)
+        }
     };
     let mut aot = object_type(&mut r).ok_or_else(|| bad("too short"))?;
     let freq_index = r.read(4).ok_or_else(|| bad("too short"))?;
@@ -52,7 +56,9 @@ pub(super) fn parse_asc(asc: &[u8]) -> Result<AscCore> {
         return Err(bad(&format!("object type {aot} cannot be carried in ADTS")));
     }
     if channel_config == 0 {
-        return Err(bad("channel configuration 0 (PCE) is not supported in ADTS"));
+        return Err(bad(
+            "channel configuration 0 (PCE) is not supported in ADTS",
+        ));
     }
     Ok(AscCore {
         object_type: aot as u8,
@@ -118,6 +124,7 @@ impl Bits<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -145,7 +152,14 @@ mod tests {
         // HE-AAC: AOT 5, core index 6 (24 kHz), stereo, extension index 3 (48 kHz), AOT 2.
         let asc = vec![0x2B, 0x11, 0x88, 0x00];
         let core = parse_asc(&asc).unwrap();
-        assert_eq!(core, AscCore { object_type: 2, freq_index: 6, channel_config: 2 });
+        assert_eq!(
+            core,
+            AscCore {
+                object_type: 2,
+                freq_index: 6,
+                channel_config: 2
+            }
+        );
         let h = adts_header(&info(asc, 5), 10).unwrap();
         assert_eq!(h[2] >> 6, 1, "profile LC");
         assert_eq!((h[2] >> 2) & 0xF, 6);

@@ -130,7 +130,10 @@ pub(super) fn children(b: &[u8]) -> Option<Vec<Found<'_>>> {
 
 /// The first child of kind `kind`.
 pub(super) fn child<'a>(b: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    children(b)?.into_iter().find(|f| &f.kind == kind).map(|f| f.body)
+    children(b)?
+        .into_iter()
+        .find(|f| &f.kind == kind)
+        .map(|f| f.body)
 }
 
 pub(super) fn be_u32(b: &[u8], at: usize) -> Option<u32> {
@@ -138,13 +141,18 @@ pub(super) fn be_u32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
     #[test]
     fn nested_sizes_and_parse_back() {
         let mut w = BoxWriter::default();
-        w.open(b"moof").open_full(b"mfhd", 0, 0).u32(7).close().close();
+        w.open(b"moof")
+            .open_full(b"mfhd", 0, 0)
+            .u32(7)
+            .close()
+            .close();
         assert_eq!(w.buf.len(), 8 + 16);
         let top = children(&w.buf).unwrap();
         assert_eq!(&top[0].kind, b"moof");

@@ -19,10 +19,17 @@ const MOVIE_TIMESCALE: u32 = 1000;
 pub(super) fn init_segment(info: &StreamInfo) -> Result<Vec<u8>> {
     let priming = i32::try_from(info.priming).map_err(|_| Error::Internal {
         file: String::new(),
-        detail: format!("priming of {} frames does not fit an edit list", info.priming),
+        detail: format!(
+            "priming of {} frames does not fit an edit list",
+            info.priming
+        ),
     })?;
     let mut w = BoxWriter::default();
-    w.open(b"ftyp").bytes(b"iso6").u32(0).bytes(b"iso6").bytes(b"mp41");
+    w.open(b"ftyp")
+        .bytes(b"iso6")
+        .u32(0)
+        .bytes(b"iso6")
+        .bytes(b"mp41");
     if matches!(info.codec, Codec::Aac { .. }) {
         w.bytes(b"cmfc");
     }
@@ -59,7 +66,13 @@ pub(super) fn init_segment(info: &StreamInfo) -> Result<Vec<u8>> {
         .u32(0) // height
         .close();
     // segment_duration 0: the edit covers all of the (fragmented) media.
-    w.open(b"edts").open_full(b"elst", 0, 0).u32(1).u32(0).u32(priming as u32).u16(1).u16(0);
+    w.open(b"edts")
+        .open_full(b"elst", 0, 0)
+        .u32(1)
+        .u32(0)
+        .u32(priming as u32)
+        .u16(1)
+        .u16(0);
     w.close().close();
 
     w.open(b"mdia");
@@ -118,7 +131,11 @@ fn sample_entry(w: &mut BoxWriter, info: &StreamInfo) {
         .u16(0)
         .u16(0)
         // 16.16 fixed point; rates above 65535 Hz do not fit and are taken from the ASC.
-        .u32(if info.sample_rate <= 0xFFFF { info.sample_rate << 16 } else { 0 });
+        .u32(if info.sample_rate <= 0xFFFF {
+            info.sample_rate << 16
+        } else {
+            0
+        });
     let (object_type, dsi) = match &info.codec {
         Codec::Aac { asc, .. } => (0x40, Some(asc.as_slice())),
         Codec::Mp3 if info.sample_rate >= 32_000 => (0x6B, None),
@@ -138,7 +155,9 @@ fn sample_entry(w: &mut BoxWriter, info: &StreamInfo) {
     es.push(0);
     es.extend_from_slice(&descriptor(4, &dcd));
     es.extend_from_slice(&descriptor(6, &[2]));
-    w.open_full(b"esds", 0, 0).bytes(&descriptor(3, &es)).close();
+    w.open_full(b"esds", 0, 0)
+        .bytes(&descriptor(3, &es))
+        .close();
     w.close();
 }
 
@@ -172,7 +191,10 @@ impl Fmp4Muxer {
         w.open_full(b"mfhd", 0, 0).u32(self.sequence).close();
         w.open(b"traf");
         // default-base-is-moof, default-sample-duration
-        w.open_full(b"tfhd", 0, 0x02_0008).u32(TRACK_ID).u32(self.frame_len).close();
+        w.open_full(b"tfhd", 0, 0x02_0008)
+            .u32(TRACK_ID)
+            .u32(self.frame_len)
+            .close();
         w.open_full(b"tfdt", 1, 0).u64(self.start).close();
         let flags = 0x0001 | 0x0200 | if uniform { 0 } else { 0x0100 };
         w.open_full(b"trun", 0, flags)

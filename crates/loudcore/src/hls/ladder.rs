@@ -71,7 +71,9 @@ impl TempLadder {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o777));
         }
-        let temp = builder.tempdir_in(&parent).map_err(|e| Error::io(dest, e))?;
+        let temp = builder
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(dest, e))?;
         Ok(TempLadder {
             dest: dest.to_path_buf(),
             temp: Some(temp),
@@ -141,6 +143,7 @@ fn parent_of(p: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -180,14 +183,19 @@ mod tests {
         assert_eq!(std::fs::read(dest.join("master.m3u8")).unwrap(), b"one");
         ladder.commit().unwrap();
         assert_eq!(std::fs::read(dest.join("master.m3u8")).unwrap(), b"two");
-        assert!(!dest.join("stale.ts").exists(), "the old ladder is gone, not merged");
+        assert!(
+            !dest.join("stale.ts").exists(),
+            "the old ladder is gone, not merged"
+        );
         assert!(hidden(dir.path()).is_empty());
     }
 
     #[test]
     fn bad_destinations_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let e = TempLadder::create(&dir.path().join("missing/hls")).err().unwrap();
+        let e = TempLadder::create(&dir.path().join("missing/hls"))
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("does not exist"), "{e}");
         let file = dir.path().join("file");
         std::fs::write(&file, b"").unwrap();

@@ -28,6 +28,7 @@ mod variant;
 mod writer;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests;
 
 pub use variant::{Container, HlsCodec, Layout, Variant, default_variants};
@@ -38,7 +39,7 @@ pub(crate) use ladder::TempLadder;
 #[allow(unused_imports)]
 pub(crate) use names::variant_names;
 #[allow(unused_imports)]
-pub(crate) use playlist::write_playlists;
+pub(crate) use playlist::{Bandwidth, bandwidth, target_duration, write_playlists};
 #[allow(unused_imports)]
 pub(crate) use read::read_variant;
 #[allow(unused_imports)]

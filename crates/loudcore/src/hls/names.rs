@@ -73,6 +73,7 @@ fn invalid(detail: String) -> Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -99,7 +100,16 @@ mod tests {
 
     #[test]
     fn unsafe_empty_or_duplicate_names_are_rejected() {
-        for bad in ["..", "../x", "a/b", "a\\b", "x y", "é", "master", &"n".repeat(65)] {
+        for bad in [
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "x y",
+            "é",
+            "master",
+            &"n".repeat(65),
+        ] {
             let mut variant = v("64k@32000");
             variant.name = Some(bad.to_string());
             let e = variant_names(&[variant]).unwrap_err();

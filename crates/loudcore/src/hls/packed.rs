@@ -82,14 +82,18 @@ pub(super) fn read_timestamp_tag(b: &[u8]) -> Option<(u64, usize)> {
     let footer = if b[5] & 0x10 != 0 { 10 } else { 0 };
     let end = 10 + size + footer;
     let body = b.get(10..10 + size)?;
-    let owner_at = body.windows(TIMESTAMP_OWNER.len()).position(|w| w == TIMESTAMP_OWNER)?;
-    let ts = body.get(owner_at + TIMESTAMP_OWNER.len() + 1..owner_at + TIMESTAMP_OWNER.len() + 9)?;
+    let owner_at = body
+        .windows(TIMESTAMP_OWNER.len())
+        .position(|w| w == TIMESTAMP_OWNER)?;
+    let ts =
+        body.get(owner_at + TIMESTAMP_OWNER.len() + 1..owner_at + TIMESTAMP_OWNER.len() + 9)?;
     let mut be = [0u8; 8];
     be.copy_from_slice(ts);
     Some((u64::from_be_bytes(be), end))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

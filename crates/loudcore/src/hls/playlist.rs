@@ -125,7 +125,11 @@ fn media_playlist(v: &VariantOut, target: u64, version: u8) -> String {
         let _ = writeln!(s, "#EXT-X-MAP:URI=\"{}\"", init.uri);
     }
     for seg in &v.segments {
-        let _ = writeln!(s, "#EXTINF:{:.6},", extinf(seg.duration_s(v.info.sample_rate)));
+        let _ = writeln!(
+            s,
+            "#EXTINF:{:.6},",
+            extinf(seg.duration_s(v.info.sample_rate))
+        );
         let _ = writeln!(s, "{}", seg.uri);
     }
     let _ = writeln!(s, "#EXT-X-ENDLIST");

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use super::Container;
 use super::adts::adts_frame;
 use super::bmff::{be_u32, child, children};
 use super::packed::read_timestamp_tag;
 use super::ts::{PACKET, PAT_PID};
 use super::writer::VariantOut;
-use super::Container;
 use crate::encode::packet::Codec;
 use crate::error::{Error, Result};
 use crate::input::parse_mpeg;
@@ -146,7 +146,7 @@ impl TsDemux {
         b: &[u8],
         out: &mut impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
-        if b.len() % PACKET != 0 {
+        if !b.len().is_multiple_of(PACKET) {
             return Err(corrupt(path, "size is not a multiple of 188 bytes"));
         }
         for p in b.chunks_exact(PACKET) {
@@ -230,9 +230,16 @@ fn pmt_audio_pid(s: &[u8]) -> Option<u16> {
 #[cfg(test)]
 pub(super) fn ts_pts(b: &[u8]) -> Vec<u64> {
     b.chunks_exact(PACKET)
-        .filter(|p| p[1] & 0x40 != 0 && ((u16::from(p[1] & 0x1F) << 8) | u16::from(p[2])) == super::ts::AUDIO_PID)
+        .filter(|p| {
+            p[1] & 0x40 != 0
+                && ((u16::from(p[1] & 0x1F) << 8) | u16::from(p[2])) == super::ts::AUDIO_PID
+        })
         .filter_map(|p| {
-            let at = if (p[3] >> 4) & 2 != 0 { 5 + usize::from(p[4]) } else { 4 };
+            let at = if (p[3] >> 4) & 2 != 0 {
+                5 + usize::from(p[4])
+            } else {
+                4
+            };
             let pes = p.get(at..)?;
             (pes.get(7)? & 0x80 != 0).then(|| super::ts::parse_pts(&pes[9..14]))
         })
@@ -240,11 +247,7 @@ pub(super) fn ts_pts(b: &[u8]) -> Vec<u64> {
 }
 
 /// Every sample of an fMP4 media segment, from its `moof`/`traf`/`trun` tables.
-fn fmp4_samples(
-    path: &Path,
-    b: &[u8],
-    each: &mut impl FnMut(&[u8]) -> Result<()>,
-) -> Result<()> {
+fn fmp4_samples(path: &Path, b: &[u8], each: &mut impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
     let bad = |what: &str| corrupt(path, what);
     let top = children(b).ok_or_else(|| bad("malformed boxes"))?;
     let mut seen_moof = false;
@@ -256,7 +259,8 @@ fn fmp4_samples(
             .filter(|f| &f.kind == b"traf")
         {
             let tfhd = child(traf.body, b"tfhd").ok_or_else(|| bad("traf without tfhd"))?;
-            let (base, default_size) = tfhd_fields(tfhd, moof.start).ok_or_else(|| bad("bad tfhd"))?;
+            let (base, default_size) =
+                tfhd_fields(tfhd, moof.start).ok_or_else(|| bad("bad tfhd"))?;
             for trun in children(traf.body)
                 .ok_or_else(|| bad("malformed traf"))?
                 .iter()
@@ -296,7 +300,11 @@ fn tfhd_fields(t: &[u8], moof_start: usize) -> Option<(i64, Option<u32>)> {
             at += 4;
         }
     }
-    let default_size = if flags & 0x10 != 0 { Some(be_u32(t, at)?) } else { None };
+    let default_size = if flags & 0x10 != 0 {
+        Some(be_u32(t, at)?)
+    } else {
+        None
+    };
     Some((base, default_size))
 }
 

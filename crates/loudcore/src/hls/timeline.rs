@@ -80,13 +80,15 @@ impl Clock {
     /// The 33-bit 90 kHz timestamp of decoded frame `pos`, computed from the frame count
     /// (not by adding rounded durations), so it never drifts.
     pub(super) fn ticks(&self, pos: u64) -> u64 {
-        let num = u128::from(pos) * 90_000 + u128::from(self.start_ticks) * u128::from(self.sample_rate)
+        let num = u128::from(pos) * 90_000
+            + u128::from(self.start_ticks) * u128::from(self.sample_rate)
             - u128::from(self.priming) * 90_000;
         (num / u128::from(self.sample_rate)) as u64 % TICKS_WRAP
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -108,6 +110,9 @@ mod tests {
         assert!(a.ticks(0) < START_TICKS);
         // No drift after an hour of 1024-frame packets at 44.1 kHz.
         let n = 44_100 * 3600 / 1024;
-        assert_eq!(a.ticks(n * 1024 + 2112), START_TICKS + n * 1024 * 90_000 / 44_100);
+        assert_eq!(
+            a.ticks(n * 1024 + 2112),
+            START_TICKS + n * 1024 * 90_000 / 44_100
+        );
     }
 }

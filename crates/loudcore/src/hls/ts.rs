@@ -100,10 +100,24 @@ impl TsMuxer {
 impl SegmentMuxer for TsMuxer {
     fn start(&mut self, f: &mut SegmentFile, _pos: u64) -> Result<()> {
         let mut packet = [0u8; PACKET];
-        ts_packet(&mut packet, PAT_PID, true, &mut self.cc_pat, None, &psi(&pat()));
+        ts_packet(
+            &mut packet,
+            PAT_PID,
+            true,
+            &mut self.cc_pat,
+            None,
+            &psi(&pat()),
+        );
         f.write(&packet)?;
         let pmt = pmt(self.stream_type);
-        ts_packet(&mut packet, PMT_PID, true, &mut self.cc_pmt, None, &psi(&pmt));
+        ts_packet(
+            &mut packet,
+            PMT_PID,
+            true,
+            &mut self.cc_pmt,
+            None,
+            &psi(&pmt),
+        );
         f.write(&packet)
     }
 
@@ -115,7 +129,8 @@ impl SegmentMuxer for TsMuxer {
             self.pes_pos = pos;
         }
         if matches!(self.info.codec, Codec::Aac { .. }) {
-            self.pes.extend_from_slice(&adts_header(&self.info, p.data.len())?);
+            self.pes
+                .extend_from_slice(&adts_header(&self.info, p.data.len())?);
         }
         self.pes.extend_from_slice(&p.data);
         self.pes_frames += u64::from(p.frames);
@@ -266,6 +281,7 @@ fn pcr_bytes(base: u64) -> [u8; 6] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// assert_eq!(c, loudcore::Container::Fmp4);
 /// assert_eq!(loudcore::Container::default(), loudcore::Container::Ts);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Container {
     /// MPEG-2 transport stream segments (`.ts`), which every HLS client plays.
@@ -41,7 +43,9 @@ impl Container {
 /// assert_eq!(c, loudcore::HlsCodec::Mp3);
 /// # Ok::<(), loudcore::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum HlsCodec {
     /// AAC-LC.
@@ -65,7 +69,9 @@ impl HlsCodec {
 ///
 /// `nested`: `<name>/playlist.m3u8` and `<name>/segment_00000.ts`; `flat`: `<name>.m3u8`
 /// and `<name>_000.ts`. Both put `master.m3u8` at the top.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     #[default]
@@ -107,7 +113,11 @@ macro_rules! parse_by_name {
         }
     };
 }
-parse_by_name!(Container, "container", [Container::Ts, Container::Packed, Container::Fmp4]);
+parse_by_name!(
+    Container,
+    "container",
+    [Container::Ts, Container::Packed, Container::Fmp4]
+);
 parse_by_name!(HlsCodec, "codec", [HlsCodec::Aac, HlsCodec::Mp3]);
 parse_by_name!(Layout, "layout", [Layout::Nested, Layout::Flat]);
 
@@ -172,8 +182,7 @@ impl FromStr for Variant {
             .split_once('@')
             .ok_or_else(|| bad("no '@' between bit rate and sample rate"))?;
         let bitrate = parse_scaled(br).ok_or_else(|| bad("the bit rate is not a number"))?;
-        let sample_rate =
-            parse_scaled(sr).ok_or_else(|| bad("the sample rate is not a number"))?;
+        let sample_rate = parse_scaled(sr).ok_or_else(|| bad("the sample rate is not a number"))?;
         if bitrate == 0 {
             return Err(bad("the bit rate must be above 0"));
         }
@@ -193,7 +202,7 @@ impl std::fmt::Display for Variant {
         if let Some(n) = &self.name {
             write!(f, "{n}=")?;
         }
-        if self.bitrate % 1000 == 0 {
+        if self.bitrate.is_multiple_of(1000) {
             write!(f, "{}k@{}", self.bitrate / 1000, self.sample_rate)
         } else {
             write!(f, "{}@{}", self.bitrate, self.sample_rate)
@@ -228,6 +237,7 @@ fn parse_scaled(s: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -246,7 +256,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_variants_with_a_clear_message() {
-        for bad in ["", "128k", "@44100", "128k@", "x@44100", "0@44100", "=1k@8000", "1.5@8000", "99999999k@8000"] {
+        for bad in [
+            "",
+            "128k",
+            "@44100",
+            "128k@",
+            "x@44100",
+            "0@44100",
+            "=1k@8000",
+            "1.5@8000",
+            "99999999k@8000",
+        ] {
             let e = bad.parse::<Variant>().unwrap_err();
             assert!(matches!(e, Error::InvalidOptions { .. }), "{bad}: {e:?}");
             assert!(e.to_string().contains("bitrate@sample_rate"), "{e}");
@@ -257,10 +277,22 @@ mod tests {
     fn enums_parse_and_serialise_lowercase() {
         assert_eq!("TS".parse::<Container>().unwrap(), Container::Ts);
         assert_eq!("flat".parse::<Layout>().unwrap(), Layout::Flat);
-        assert!("mp4".parse::<Container>().unwrap_err().to_string().contains("ts, packed, fmp4"));
-        assert_eq!(serde_json::to_string(&Container::Packed).unwrap(), r#""packed""#);
+        assert!(
+            "mp4"
+                .parse::<Container>()
+                .unwrap_err()
+                .to_string()
+                .contains("ts, packed, fmp4")
+        );
+        assert_eq!(
+            serde_json::to_string(&Container::Packed).unwrap(),
+            r#""packed""#
+        );
         assert_eq!(serde_json::to_string(&HlsCodec::Mp3).unwrap(), r#""mp3""#);
-        assert_eq!(serde_json::to_string(&Layout::Nested).unwrap(), r#""nested""#);
+        assert_eq!(
+            serde_json::to_string(&Layout::Nested).unwrap(),
+            r#""nested""#
+        );
         let v: Variant = serde_json::from_str(r#"{"bitrate":64000,"sample_rate":32000}"#).unwrap();
         assert_eq!(v, default_variants()[1]);
     }

@@ -32,7 +32,9 @@ impl SegmentFile {
     }
 
     pub(super) fn write(&mut self, b: &[u8]) -> Result<()> {
-        self.out.write_all(b).map_err(|e| Error::io(&self.path, e))?;
+        self.out
+            .write_all(b)
+            .map_err(|e| Error::io(&self.path, e))?;
         self.bytes += b.len() as u64;
         Ok(())
     }
@@ -239,7 +241,10 @@ impl VariantWriter {
     pub(crate) fn finish(mut self, input_frames: u64) -> Result<VariantOut> {
         self.close_segment()?;
         if self.segments.is_empty() {
-            return Err(internal(&self.name, "the encoder produced no packets".into()));
+            return Err(internal(
+                &self.name,
+                "the encoder produced no packets".into(),
+            ));
         }
         let priming = u64::from(self.info.priming);
         let padding = self
