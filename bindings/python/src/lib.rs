@@ -16,7 +16,9 @@ use pyo3::types::PyBytes;
 use loudcore::{AnalyzeOptions, DecodeOptions, Format, Input, Limits, NormalizeOptions};
 
 use crate::run::{CancelToken, run};
-use crate::types::{Analysis, CurvePoint, OutputReport, OutputSpec, Report, Timings};
+use crate::types::{
+    Analysis, CurvePoint, OutputReport, OutputSpec, Report, Timings, VariantReport,
+};
 
 /// `str | os.PathLike | bytes` to a core input; `name` labels bytes in messages.
 fn input(obj: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<Input> {
@@ -328,6 +330,101 @@ fn normalize_to(
     normalize_job(py, input, outputs, opts, on_progress, cancel.as_deref())
 }
 
+/// Normalizes an input once and writes an audio-only HLS ladder into `out_dir` (created,
+/// or replaced once the new ladder is complete and every variant verified).
+///
+/// `variants` is a list of strings such as `"48k@24000"` or `"high=128k@44100"` (default:
+/// 48k@24000, 64k@32000, 128k@44100); `container` is "ts", "packed" or "fmp4"; `codec`
+/// "aac" or "mp3"; `layout` "nested" or "flat". The GIL is released while the job runs.
+#[pyfunction]
+#[pyo3(signature = (
+    input, out_dir, *, variants=None, segment_seconds=10.0, container="ts", codec="aac",
+    layout="nested", target_lufs=None, true_peak_dbtp=None, lra_lu=None, preset=None,
+    mode="linear", max_attempts=None, name=None, strict=false, allow_truncated=false,
+    threads=None, max_bytes=None, min_duration_s=None, max_duration_s=None,
+    max_channels=None, allowed_formats=None, on_progress=None, cancel=None,
+))]
+fn hls(
+    py: Python<'_>,
+    input: &Bound<'_, PyAny>,
+    out_dir: PathBuf,
+    variants: Option<Vec<String>>,
+    segment_seconds: f64,
+    container: &str,
+    codec: &str,
+    layout: &str,
+    target_lufs: Option<f64>,
+    true_peak_dbtp: Option<f64>,
+    lra_lu: Option<f64>,
+    preset: Option<&str>,
+    mode: &str,
+    max_attempts: Option<u32>,
+    name: Option<String>,
+    strict: bool,
+    allow_truncated: bool,
+    threads: Option<usize>,
+    max_bytes: Option<u64>,
+    min_duration_s: Option<f64>,
+    max_duration_s: Option<f64>,
+    max_channels: Option<u32>,
+    allowed_formats: Option<Vec<String>>,
+    on_progress: Option<Py<PyAny>>,
+    cancel: Option<PyRef<'_, CancelToken>>,
+) -> PyResult<Report> {
+    let input = self::input(input, name)?;
+    let limits = limits(
+        py,
+        max_bytes,
+        min_duration_s,
+        max_duration_s,
+        max_channels,
+        allowed_formats,
+    )?;
+    let normalize = normalize_options(
+        py,
+        target_lufs,
+        true_peak_dbtp,
+        lra_lu,
+        preset,
+        mode,
+        None,
+        None,
+        None,
+        None,
+        max_attempts,
+        decode(strict, allow_truncated, threads),
+        limits,
+    )?;
+    let core = |e: loudcore::Error| error::to_py(py, &e);
+    let opts = loudcore::HlsOptions {
+        variants: variants
+            .unwrap_or_default()
+            .iter()
+            .map(|v| v.parse::<loudcore::Variant>())
+            .collect::<Result<_, _>>()
+            .map_err(core)?,
+        segment_seconds,
+        container: container.parse().map_err(core)?,
+        codec: codec.parse().map_err(core)?,
+        layout: layout.parse().map_err(core)?,
+        normalize,
+    };
+    let file = input.name();
+    let cancel = cancel.as_deref();
+    let report = run(py, &file, cancel, on_progress, move |cancel, progress| {
+        let opts = loudcore::HlsOptions {
+            normalize: NormalizeOptions {
+                cancel: Some(cancel),
+                on_progress: Some(progress),
+                ..opts.normalize
+            },
+            ..opts
+        };
+        loudcore::hls(&input, &out_dir, &opts)
+    })?;
+    Ok(report.into())
+}
+
 /// Test hook: a panic inside a job, which must surface as `InternalError`.
 #[pyfunction]
 fn _panic_in_job(py: Python<'_>) -> PyResult<()> {
@@ -342,11 +439,13 @@ fn _loudcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_to, m)?)?;
+    m.add_function(wrap_pyfunction!(hls, m)?)?;
     m.add_class::<CancelToken>()?;
     m.add_class::<Analysis>()?;
     m.add_class::<CurvePoint>()?;
     m.add_class::<Report>()?;
     m.add_class::<OutputReport>()?;
+    m.add_class::<VariantReport>()?;
     m.add_class::<Timings>()?;
     m.add_class::<OutputSpec>()?;
     error::register(m)?;

@@ -145,6 +145,50 @@ pub(crate) struct OutputReport {
     verified: bool,
     attempts: u32,
     gain_db: f64,
+    variant: Option<VariantReport>,
+}
+
+/// One variant of an HLS ladder, as its master playlist entry describes it.
+#[pyclass(module = "loudcore", name = "VariantReport", frozen, get_all)]
+#[derive(Clone, Serialize)]
+pub(crate) struct VariantReport {
+    name: String,
+    container: String,
+    codec: String,
+    codecs: String,
+    nominal_bit_rate: u32,
+    bandwidth: u64,
+    average_bandwidth: u64,
+    segments: usize,
+}
+
+impl From<loudcore::VariantReport> for VariantReport {
+    fn from(v: loudcore::VariantReport) -> Self {
+        VariantReport {
+            name: v.name,
+            container: v.container.as_str().to_string(),
+            codec: v.codec.as_str().to_string(),
+            codecs: v.codecs,
+            nominal_bit_rate: v.nominal_bit_rate,
+            bandwidth: v.bandwidth,
+            average_bandwidth: v.average_bandwidth,
+            segments: v.segments,
+        }
+    }
+}
+
+#[pymethods]
+impl VariantReport {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, self)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "VariantReport(name={:?}, codecs={:?}, bandwidth={}, average_bandwidth={}, segments={})",
+            self.name, self.codecs, self.bandwidth, self.average_bandwidth, self.segments
+        )
+    }
 }
 
 impl From<loudcore::OutputReport> for OutputReport {
@@ -162,6 +206,7 @@ impl From<loudcore::OutputReport> for OutputReport {
             verified: o.verified,
             attempts: o.attempts,
             gain_db: o.gain_db,
+            variant: o.variant.map(VariantReport::from),
         }
     }
 }
@@ -233,6 +278,7 @@ pub(crate) struct Report {
     gain_db: f64,
     limiter_active: bool,
     outputs: Vec<OutputReport>,
+    master_playlist: Option<String>,
     elapsed_s: f64,
     timings: Timings,
 }
@@ -246,6 +292,7 @@ impl From<loudcore::Report> for Report {
             gain_db: r.gain_db,
             limiter_active: r.limiter_active,
             outputs: r.outputs.into_iter().map(OutputReport::from).collect(),
+            master_playlist: r.master_playlist,
             elapsed_s: r.elapsed_s,
             timings: r.timings.into(),
         }

@@ -1,6 +1,7 @@
 //! The `loudcore` command: the core library at a shell.
 
 mod analyze;
+mod hls;
 mod normalize;
 mod output;
 
@@ -24,7 +25,7 @@ Exit codes:
 Errors are printed as one line on stderr: `error: <file>: <what is wrong>`.";
 
 #[derive(Parser, Debug)]
-#[command(name = "loudcore", version, about = "Measure and normalize audio loudness (EBU R128 / ITU-R BS.1770) without FFmpeg", after_help = EXIT_CODES)]
+#[command(name = "loudcore", version, about = "Measure and normalize audio loudness (EBU R128 / ITU-R BS.1770) and package HLS ladders, without FFmpeg", after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,6 +39,10 @@ enum Command {
     /// Normalize loudness to a target (two passes, true-peak limited, verified on the output).
     #[command(after_help = EXIT_CODES)]
     Normalize(normalize::Args),
+    /// Normalize once and write an audio-only HLS ladder (AAC or MP3; TS, packed audio or
+    /// fMP4 segments), every variant verified on its decoded segments.
+    #[command(after_help = EXIT_CODES)]
+    Hls(hls::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Normalize(args) => normalize::run(args),
+        Command::Hls(args) => hls::run(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

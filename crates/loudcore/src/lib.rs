@@ -16,6 +16,7 @@ mod input;
 mod job;
 mod loudness;
 mod output;
+mod packet_decode;
 mod pipeline;
 mod resample;
 
@@ -28,6 +29,6 @@ pub use input::{Format, Input, Limits, Probe, Tags, probe};
 pub use job::{CancelToken, ProgressFn, Stage};
 pub use loudness::{Analysis, CurvePoint};
 pub use pipeline::{
-    AnalyzeOptions, NormalizeOptions, OutputReport, OutputSpec, Report, Timings, analyze,
-    analyze_with, normalize, normalize_to,
+    AnalyzeOptions, HlsOptions, NormalizeOptions, OutputReport, OutputSpec, Report, Timings,
+    VariantReport, analyze, analyze_with, hls, normalize, normalize_to,
 };

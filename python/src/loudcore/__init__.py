@@ -4,11 +4,10 @@ Every function releases the GIL while it works, so other Python threads keep run
 several jobs run in parallel on several threads. ``*_async`` variants run the same job on
 a worker thread for asyncio code; cancelling the awaiting task cancels the job.
 
-HLS packaging (``hls``) is not in the core yet, so it is not here either.
-
 >>> import loudcore
 >>> a = loudcore.analyze("upload.mp3")                              # doctest: +SKIP
 >>> r = loudcore.normalize("upload.mp3", "out.mp3", preset="spotify")  # doctest: +SKIP
+>>> h = loudcore.hls("upload.mp3", "ladder", container="packed")      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -37,8 +36,10 @@ from ._loudcore import (
     SilentInputError,
     Timings,
     UnsupportedFormatError,
+    VariantReport,
     __version__,
     analyze,
+    hls,
     normalize,
     normalize_to,
 )
@@ -61,9 +62,12 @@ __all__ = [
     "SilentInputError",
     "Timings",
     "UnsupportedFormatError",
+    "VariantReport",
     "__version__",
     "analyze",
     "analyze_async",
+    "hls",
+    "hls_async",
     "normalize",
     "normalize_async",
     "normalize_to",
@@ -106,4 +110,5 @@ def _off_loop(job: Callable[_P, _R]) -> Callable[_P, Coroutine[Any, Any, _R]]:
 analyze_async = _off_loop(analyze)
 normalize_async = _off_loop(normalize)
 normalize_to_async = _off_loop(normalize_to)
+hls_async = _off_loop(hls)
 

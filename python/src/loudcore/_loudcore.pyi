@@ -179,6 +179,36 @@ class OutputReport:
     def attempts(self) -> int: ...
     @property
     def gain_db(self) -> float: ...
+    @property
+    def variant(self) -> VariantReport | None:
+        """For an HLS variant (format "hls", path its media playlist): its master entry."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class VariantReport:
+    """One variant of an HLS ladder, as its master playlist entry describes it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def container(self) -> str: ...
+    @property
+    def codec(self) -> str: ...
+    @property
+    def codecs(self) -> str:
+        """The RFC 6381 string of the master playlist, e.g. "mp4a.40.2"."""
+
+    @property
+    def nominal_bit_rate(self) -> int: ...
+    @property
+    def bandwidth(self) -> int:
+        """Peak segment bit rate (RFC 8216 section 4.1), as BANDWIDTH declares it."""
+
+    @property
+    def average_bandwidth(self) -> int: ...
+    @property
+    def segments(self) -> int: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -215,6 +245,10 @@ class Report:
     def limiter_active(self) -> bool: ...
     @property
     def outputs(self) -> list[OutputReport]: ...
+    @property
+    def master_playlist(self) -> str | None:
+        """The master playlist of an HLS job."""
+
     @property
     def elapsed_s(self) -> float: ...
     @property
@@ -331,3 +365,38 @@ def normalize_to(
     cancel: CancelToken | None = None,
 ) -> Report:
     """Normalizes an input into several outputs from one analysis and one decode per render."""
+
+def hls(
+    input: _Input,
+    out_dir: _Output,
+    *,
+    variants: Sequence[str] | None = None,
+    segment_seconds: float = 10.0,
+    container: str = "ts",
+    codec: str = "aac",
+    layout: str = "nested",
+    target_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    lra_lu: float | None = None,
+    preset: str | None = None,
+    mode: str = "linear",
+    max_attempts: int | None = None,
+    name: str | None = None,
+    strict: bool = False,
+    allow_truncated: bool = False,
+    threads: int | None = None,
+    max_bytes: int | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+    max_channels: int | None = None,
+    allowed_formats: Sequence[str] | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
+    """Normalizes an input once and writes an audio-only HLS ladder into `out_dir`.
+
+    `variants`: strings such as "48k@24000" or "high=128k@44100" (default 48k@24000,
+    64k@32000, 128k@44100). `container`: "ts", "packed" or "fmp4"; `codec`: "aac" or
+    "mp3"; `layout`: "nested" (NAME/playlist.m3u8) or "flat" (NAME.m3u8). The ladder
+    appears (replacing what was there) only when every variant is written and verified.
+    """

@@ -54,6 +54,9 @@ pub enum OutputFormat {
     Flac,
     /// AAC-LC in an MP4 (M4A) container, with an edit list and iTunSMPB for exact length.
     M4a,
+    /// A variant of an HLS ladder (reports only: ladders are written by `hls`, never
+    /// chosen by a file extension).
+    Hls,
 }
 
 impl OutputFormat {
@@ -105,6 +108,7 @@ impl OutputFormat {
             OutputFormat::Wav => "wav",
             OutputFormat::Flac => "flac",
             OutputFormat::M4a => "m4a",
+            OutputFormat::Hls => "hls",
         }
     }
 
@@ -112,7 +116,7 @@ impl OutputFormat {
     /// differently from what was fed in).
     pub fn is_lossy(self) -> bool {
         match self {
-            OutputFormat::Mp3 | OutputFormat::M4a => true,
+            OutputFormat::Mp3 | OutputFormat::M4a | OutputFormat::Hls => true,
             OutputFormat::Wav | OutputFormat::Flac => false,
         }
     }
@@ -221,6 +225,7 @@ pub(crate) fn new_encoder<W: Sink + 'static>(
             spec,
             sink,
         )?),
+        OutputFormat::Hls => return Err(not_a_file()),
     })
 }
 
@@ -237,6 +242,7 @@ pub(crate) fn validate(
         OutputFormat::Wav => wav::WavConfig::resolve(spec, settings).map(drop),
         OutputFormat::Flac => flac::FlacConfig::resolve(spec, settings).map(drop),
         OutputFormat::M4a => aac::AacConfig::resolve(spec, settings).map(drop),
+        OutputFormat::Hls => Err(not_a_file()),
     }
 }
 
@@ -252,6 +258,10 @@ fn check_spec(format: OutputFormat, spec: &StreamSpec) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn not_a_file() -> Error {
+    invalid("an HLS ladder is written by hls(), not as one output file".into())
 }
 
 fn invalid(detail: String) -> Error {
@@ -309,4 +319,22 @@ fn usable_mask(spec: &StreamSpec) -> Option<u32> {
     spec.channel_mask
         .and_then(|m| u32::try_from(m).ok())
         .filter(|m| m.count_ones() == u32::from(spec.channels))
+}
+
+/// Creates the packet encoder of one HLS variant: AAC-LC (FDK) or MP3 (LAME, CBR) at
+/// `bitrate` bits/s.
+pub(crate) fn new_packet_encoder(
+    codec: crate::hls::HlsCodec,
+    sample_rate: u32,
+    channels: u16,
+    bitrate: u32,
+) -> Result<Box<dyn packet::PacketEncoder>> {
+    Ok(match codec {
+        crate::hls::HlsCodec::Aac => Box::new(aac::AacEncoder::new(sample_rate, channels, bitrate)?),
+        crate::hls::HlsCodec::Mp3 => Box::new(mp3_packets::Mp3PacketEncoder::new(
+            sample_rate,
+            channels,
+            bitrate,
+        )?),
+    })
 }

@@ -44,3 +44,7 @@ pub(crate) use playlist::{Bandwidth, bandwidth, target_duration, write_playlists
 pub(crate) use read::read_variant;
 #[allow(unused_imports)]
 pub(crate) use writer::{SegmentOut, VariantOut, VariantWriter};
+
+mod files;
+pub(crate) use files::{playlist_path, remove_variant};
+pub(crate) use playlist::MASTER;

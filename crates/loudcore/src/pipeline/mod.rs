@@ -1,13 +1,15 @@
 //! Jobs that tie the stages together: analyze, and normalize (which HLS builds on).
 
 mod analyze;
+mod hls;
 mod normalize;
 mod render;
 mod report;
 
 pub use analyze::{AnalyzeOptions, analyze, analyze_with};
+pub use hls::{HlsOptions, hls};
 pub use normalize::{NormalizeOptions, OutputSpec, normalize, normalize_to};
-pub use report::{OutputReport, Report, Timings};
+pub use report::{OutputReport, Report, Timings, VariantReport};
 
 use crate::decode::panic_message;
 use crate::error::{Error, Result};

@@ -5,10 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::render::{self, ChainOut, ChainSpec, SinkSpec, Source};
-use super::report::{OutputReport, Report, Timings};
+use super::render::{self, ChainOut, ChainSpec, SinkSpec, Source, Written};
+use super::report::{OutputReport, Report, Timings, VariantReport};
 use crate::decode::DecodeOptions;
-use crate::encode::{EncoderSettings, OutputFormat, StreamSpec};
+use crate::encode::packet::StreamInfo;
+use crate::encode::{Encoded, EncoderSettings, OutputFormat, StreamSpec};
+use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};
+use crate::loudness::{Meter, channel_weights};
+use crate::packet_decode::PacketDecoder;
 use crate::error::{Error, Result};
 use crate::gain::plan::{self, Mode, Preset, Targets};
 use crate::input::{Input, Limits};
@@ -133,11 +137,38 @@ pub fn normalize_to(
     super::guard(&file, || Job::new(input, outputs, opts)?.run())
 }
 
+/// What an output is.
+pub(super) enum Kind {
+    /// A file; its format comes from the extension.
+    File {
+        format: OutputFormat,
+        settings: EncoderSettings,
+    },
+    /// One variant of an HLS ladder.
+    Variant { name: String, bitrate: u32 },
+}
+
+/// A verified output, not yet in place.
+enum Done {
+    File(crate::output::TempOutput),
+    Variant(VariantOut),
+}
+
+/// Where an HLS job writes its ladder, and how.
+pub(super) struct Ladder {
+    pub dest: PathBuf,
+    pub temp: TempLadder,
+    pub codec: HlsCodec,
+    pub container: Container,
+    pub layout: Layout,
+    pub segment_seconds: f64,
+}
+
 /// An output in progress.
-struct Pending {
+pub(super) struct Pending {
+    /// For a variant: the final path of its media playlist and its sample rate.
     spec: OutputSpec,
-    format: OutputFormat,
-    settings: EncoderSettings,
+    kind: Kind,
     out_rate: u32,
     gain_db: f64,
     limiter_ceiling: f64,
@@ -147,14 +178,60 @@ struct Pending {
     attempts: u32,
     /// Lowest limiter gain of the latest render.
     min_gain: f32,
-    done: Option<(crate::output::TempOutput, OutputReport)>,
+    done: Option<(Done, OutputReport)>,
 }
 
-struct Job<'a> {
+impl Pending {
+    pub(super) fn variant(name: String, bitrate: u32, sample_rate: u32, playlist: PathBuf) -> Self {
+        Pending::new(
+            OutputSpec {
+                path: playlist,
+                sample_rate: Some(sample_rate),
+                ..Default::default()
+            },
+            Kind::Variant { name, bitrate },
+        )
+    }
+
+    fn new(spec: OutputSpec, kind: Kind) -> Self {
+        Pending {
+            spec,
+            kind,
+            out_rate: 0,
+            gain_db: 0.0,
+            limiter_ceiling: 0.0,
+            pcm_target: 0.0,
+            attempts: 0,
+            min_gain: 1.0,
+            done: None,
+        }
+    }
+
+    fn is_lossy(&self) -> bool {
+        match &self.kind {
+            Kind::File { format, .. } => format.is_lossy(),
+            Kind::Variant { .. } => true,
+        }
+    }
+}
+
+/// What verification measured on a written output.
+struct Measured {
+    integrated_lufs: Option<f64>,
+    true_peak_dbtp: Option<f64>,
+    lra_lu: f64,
+    duration_s: f64,
+    sample_rate: u32,
+    channels: u32,
+    bit_rate: Option<u64>,
+}
+
+pub(super) struct Job<'a> {
     input: &'a Input,
     opts: &'a NormalizeOptions,
     targets: Targets,
     outputs: Vec<Pending>,
+    ladder: Option<Ladder>,
     ctl: Control,
     started: Instant,
     timings: Timings,
@@ -162,13 +239,6 @@ struct Job<'a> {
 
 impl<'a> Job<'a> {
     fn new(input: &'a Input, outputs: &[OutputSpec], opts: &'a NormalizeOptions) -> Result<Self> {
-        let targets = plan::resolve(
-            opts.preset,
-            opts.target_lufs,
-            opts.true_peak_dbtp,
-            opts.mode,
-            opts.lra_lu,
-        )?;
         if outputs.is_empty() {
             return Err(Error::InvalidOptions {
                 detail: "no output given".into(),
@@ -197,21 +267,13 @@ impl<'a> Job<'a> {
                 quality: spec.quality.or(opts.quality),
                 bits_per_sample: spec.bits_per_sample.or(opts.bits_per_sample),
             };
-            pending.push(Pending {
-                spec: OutputSpec {
+            pending.push(Pending::new(
+                OutputSpec {
                     sample_rate: spec.sample_rate.or(opts.sample_rate),
                     ..spec.clone()
                 },
-                format,
-                settings,
-                out_rate: 0,
-                gain_db: 0.0,
-                limiter_ceiling: 0.0,
-                pcm_target: 0.0,
-                attempts: 0,
-                min_gain: 1.0,
-                done: None,
-            });
+                Kind::File { format, settings },
+            ));
         }
         if let Some(r) = opts.sample_rate {
             if !(8_000..=384_000).contains(&r) {
@@ -220,21 +282,39 @@ impl<'a> Job<'a> {
                 });
             }
         }
+        Job::with_outputs(input, pending, None, opts)
+    }
+
+    /// A job over outputs already checked by the caller, and the ladder variants belong to.
+    pub(super) fn with_outputs(
+        input: &'a Input,
+        outputs: Vec<Pending>,
+        ladder: Option<Ladder>,
+        opts: &'a NormalizeOptions,
+    ) -> Result<Self> {
+        let targets = plan::resolve(
+            opts.preset,
+            opts.target_lufs,
+            opts.true_peak_dbtp,
+            opts.mode,
+            opts.lra_lu,
+        )?;
         let ctl = Control::new(input.name(), opts.cancel.clone(), opts.on_progress.clone());
         Ok(Job {
             input,
             opts,
             targets,
-            outputs: pending,
+            outputs,
+            ladder,
             ctl,
             started: Instant::now(),
             timings: Timings::default(),
         })
     }
 
-    fn run(mut self) -> Result<Report> {
+    pub(super) fn run(mut self) -> Result<Report> {
         let file = self.input.name();
-        let lossy = self.outputs.iter().any(|o| o.format.is_lossy());
+        let lossy = self.outputs.iter().any(Pending::is_lossy);
         // Progress weights follow where the time goes: a lossy encoder dwarfs decoding.
         let a = if lossy { 0.08 } else { 0.3 };
         self.ctl.stage(Stage::Analyze, 0.0, a);
@@ -248,7 +328,23 @@ impl<'a> Job<'a> {
                 source_bits: headers.bits_per_sample,
                 tags: headers.tags.clone(),
             };
-            crate::encode::validate(o.format, &spec, &o.settings).map_err(|e| match e {
+            let checked = match (&o.kind, &self.ladder) {
+                (Kind::File { format, settings }, _) => {
+                    crate::encode::validate(*format, &spec, settings)
+                }
+                (Kind::Variant { bitrate, .. }, Some(l)) => crate::encode::new_packet_encoder(
+                    l.codec,
+                    spec.sample_rate,
+                    spec.channels,
+                    *bitrate,
+                )
+                .map(drop),
+                (Kind::Variant { .. }, None) => Err(Error::Internal {
+                    file: file.clone(),
+                    detail: "an HLS variant without a ladder".into(),
+                }),
+            };
+            checked.map_err(|e| match e {
                 Error::InvalidOptions { detail } => Error::InvalidOptions {
                     detail: format!("{}: {detail}", o.spec.path.display()),
                 },
@@ -284,7 +380,7 @@ impl<'a> Job<'a> {
             o.limiter_ceiling = t.ceiling_dbtp
                 - TP_MARGIN_DB
                 - LIMITER_MARGIN_DB
-                - if o.format.is_lossy() {
+                - if o.is_lossy() {
                     LOSSY_OVERSHOOT_DB
                 } else {
                     0.0
@@ -307,9 +403,12 @@ impl<'a> Job<'a> {
             for &i in &todo {
                 let o = &mut self.outputs[i];
                 o.gain_db = o.pcm_target - measured;
+                // Calibrate where the limiter will work, and where resampling to a lower
+                // rate takes away high frequencies, which K-weighting counts.
                 if analysis
                     .true_peak_dbtp
                     .is_some_and(|tp| tp + o.gain_db > o.limiter_ceiling)
+                    || o.out_rate < src.sample_rate
                 {
                     limited.push(i);
                 }
@@ -333,15 +432,28 @@ impl<'a> Job<'a> {
                 .iter()
                 .map(|&i| {
                     let o = &self.outputs[i];
+                    let sink = match (&o.kind, &self.ladder) {
+                        (Kind::File { format, settings }, _) => SinkSpec::Encode {
+                            dest: o.spec.path.clone(),
+                            format: *format,
+                            settings: settings.clone(),
+                        },
+                        (Kind::Variant { name, bitrate }, Some(l)) => SinkSpec::Variant {
+                            root: l.temp.path().to_path_buf(),
+                            name: name.clone(),
+                            codec: l.codec,
+                            container: l.container,
+                            layout: l.layout,
+                            bitrate: *bitrate,
+                            segment_seconds: l.segment_seconds,
+                        },
+                        (Kind::Variant { .. }, None) => SinkSpec::Meter,
+                    };
                     ChainSpec {
                         gain_db: o.gain_db,
                         ceiling_dbtp: o.limiter_ceiling,
                         out_rate: o.out_rate,
-                        sink: SinkSpec::Encode {
-                            dest: o.spec.path.clone(),
-                            format: o.format,
-                            settings: o.settings.clone(),
-                        },
+                        sink,
                     }
                 })
                 .collect();
@@ -373,17 +485,39 @@ impl<'a> Job<'a> {
         let limiter_active = self.outputs.iter().any(|o| o.min_gain < 0.999);
         let mut reports = Vec::with_capacity(self.outputs.len());
         let mut files = Vec::with_capacity(self.outputs.len());
+        let mut variants = Vec::new();
         for o in self.outputs {
-            let Some((tmp, report)) = o.done else {
+            let Some((done, report)) = o.done else {
                 return Err(Error::Internal {
                     file,
                     detail: "an output was neither verified nor failed".into(),
                 });
             };
-            files.push(tmp);
+            match done {
+                Done::File(tmp) => files.push(tmp),
+                Done::Variant(v) => variants.push(v),
+            }
             reports.push(report);
         }
         // All outputs are good: only now replace anything at the destinations.
+        let mut master_playlist = None;
+        if let Some(l) = self.ladder {
+            let target = crate::hls::target_duration(&variants);
+            let mut bw = variants.iter().map(|v| crate::hls::bandwidth(v, target));
+            for r in &mut reports {
+                if let Some(vr) = r.variant.as_mut() {
+                    if let Some(b) = bw.next() {
+                        vr.bandwidth = b.peak;
+                        vr.average_bandwidth = b.average;
+                        r.bit_rate = Some(b.average);
+                    }
+                }
+            }
+            crate::hls::write_playlists(l.temp.path(), l.layout, &variants)?;
+            self.ctl.check()?;
+            l.temp.commit()?;
+            master_playlist = Some(l.dest.join(crate::hls::MASTER).display().to_string());
+        }
         for tmp in files {
             tmp.commit()?;
         }
@@ -395,79 +529,103 @@ impl<'a> Job<'a> {
             gain_db: planned_gain,
             limiter_active,
             outputs: reports,
+            master_playlist,
             elapsed_s: self.started.elapsed().as_secs_f64(),
             timings: self.timings,
         })
     }
 
     /// Finds, for each group of the given outputs sharing a limiter ceiling, rate and PCM
-    /// target, the gain at which the limited signal measures on that target. Each pass
-    /// decodes once and runs meter chains at several candidate gains; the answer is
-    /// interpolated between the two candidates that bracket the target, so one pass
-    /// usually suffices.
+    /// target, the gain at which the limited (and resampled) signal measures on that
+    /// target. Each pass decodes once and runs meter chains at several candidate gains
+    /// for every group still open; the answer is interpolated between the two candidates
+    /// that bracket the target, so one pass usually suffices.
     fn calibrate(&mut self, src: &Source, which: &[usize], measured: f64) -> Result<()> {
         type Key = (f64, u32, f64);
         let key = |o: &Pending| -> Key { (o.limiter_ceiling, o.out_rate, o.pcm_target) };
-        let mut groups: Vec<Key> = Vec::new();
+        struct Group {
+            key: Key,
+            points: Vec<(f64, f64)>,
+            candidates: Vec<f64>,
+            found: Option<f64>,
+        }
+        let mut groups: Vec<Group> = Vec::new();
         for &i in which {
             let k = key(&self.outputs[i]);
-            if !groups.contains(&k) {
-                groups.push(k);
+            if !groups.iter().any(|g| g.key == k) {
+                // Limiting only ever lowers loudness, so the answer lies at or above the
+                // linear gain.
+                let start = k.2 - measured;
+                groups.push(Group {
+                    key: k,
+                    points: Vec::new(),
+                    candidates: vec![start, start + 0.15, start + 0.5],
+                    found: None,
+                });
             }
         }
-        for (ceiling, rate, target) in groups {
-            // Limiting only ever lowers loudness, so the answer lies at or above the
-            // linear gain.
-            let start = target - measured;
-            let mut points: Vec<(f64, f64)> = Vec::new();
-            let mut candidates = vec![start, start + 0.15, start + 0.5];
-            let mut found = None;
-            for _ in 0..CALIBRATION_PASSES {
-                let specs = candidates
-                    .iter()
-                    .map(|&g| ChainSpec {
-                        gain_db: g,
+        for _ in 0..CALIBRATION_PASSES {
+            let open: Vec<usize> = (0..groups.len())
+                .filter(|&g| groups[g].found.is_none())
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            let mut specs = Vec::new();
+            for &g in &open {
+                let (ceiling, rate, _) = groups[g].key;
+                for &gain in &groups[g].candidates {
+                    specs.push(ChainSpec {
+                        gain_db: gain,
                         ceiling_dbtp: ceiling,
                         out_rate: rate,
                         sink: SinkSpec::Meter,
-                    })
-                    .collect();
-                let outs = render::render(
-                    self.input,
-                    &self.opts.limits,
-                    &self.opts.decode,
-                    &mut self.ctl,
-                    src,
-                    specs,
-                )?;
-                self.timings.input_decodes += 1;
-                for (&g, out) in candidates.iter().zip(outs) {
-                    if let Some(i) = out.loudness.and_then(|l| l.integrated_lufs) {
-                        points.push((g, i));
+                    });
+                }
+            }
+            let outs = render::render(
+                self.input,
+                &self.opts.limits,
+                &self.opts.decode,
+                &mut self.ctl,
+                src,
+                specs,
+            )?;
+            self.timings.input_decodes += 1;
+            let mut outs = outs.into_iter();
+            for &g in &open {
+                let group = &mut groups[g];
+                let target = group.key.2;
+                for &gain in &group.candidates {
+                    if let Some(i) = outs.next().and_then(|o| o.loudness).and_then(|l| l.integrated_lufs) {
+                        group.points.push((gain, i));
                     }
                 }
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                found = bracket(&points, target);
-                if found.is_some() {
-                    break;
+                group.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                group.found = bracket(&group.points, target);
+                if group.found.is_none() {
+                    // Not bracketed yet: step on from the loudest candidate, by its
+                    // shortfall and a little more (the limiter takes back part of any
+                    // added gain).
+                    if let Some(&(g_hi, i_hi)) = group.points.last() {
+                        let next = g_hi + (target - i_hi).max(0.05) * 1.5;
+                        group.candidates = vec![next, next + 0.25, next + 1.0];
+                    }
                 }
-                // Not bracketed yet: step on from the loudest candidate, by its shortfall
-                // and a little more (the limiter takes back part of any added gain).
-                let Some(&(g_hi, i_hi)) = points.last() else {
-                    break;
-                };
-                let next = g_hi + (target - i_hi).max(0.05) * 1.5;
-                candidates = vec![next, next + 0.25, next + 1.0];
             }
-            let best = found.unwrap_or_else(|| {
+        }
+        for group in groups {
+            let target = group.key.2;
+            let best = group.found.unwrap_or_else(|| {
                 // Fall back to the closest measured point; verification has the last word.
-                points
+                group
+                    .points
                     .iter()
                     .min_by(|a, b| (a.1 - target).abs().total_cmp(&(b.1 - target).abs()))
-                    .map_or(start, |p| p.0)
+                    .map_or(target - measured, |p| p.0)
             });
             for &i in which {
-                if key(&self.outputs[i]) == (ceiling, rate, target) {
+                if key(&self.outputs[i]) == group.key {
                     self.outputs[i].gain_db = best;
                 }
             }
@@ -485,34 +643,27 @@ impl<'a> Job<'a> {
     ) -> Result<()> {
         let file = self.input.name();
         let t = self.targets;
-        let Some(encoded) = out.file else {
-            return Err(Error::Internal {
-                file,
-                detail: "an encode chain produced no file".into(),
-            });
+        let dest = self.outputs[i].spec.path.display().to_string();
+        let (measured, done) = match out.written {
+            Some(Written::File(encoded)) => {
+                let m = self.measure_file(&encoded, &dest)?;
+                (m, Done::File(encoded.output))
+            }
+            Some(Written::Variant { out: v, info, frames }) => {
+                let m = self.measure_variant(&v, &info, frames, &dest)?;
+                (m, Done::Variant(v))
+            }
+            None => {
+                return Err(Error::Internal {
+                    file,
+                    detail: "an encode chain produced no output".into(),
+                });
+            }
         };
-        let tmp = encoded.output;
         let o = &mut self.outputs[i];
         o.attempts += 1;
         o.min_gain = out.min_gain;
-        let dest = o.spec.path.display().to_string();
-        let decode = DecodeOptions {
-            strict: true,
-            allow_truncated: false,
-            threads: self.opts.decode.threads,
-        };
-        let (a, _) = super::analyze::measure(
-            &Input::from(tmp.temp_path().to_path_buf()),
-            &Limits::default(),
-            &decode,
-            false,
-            &mut self.ctl,
-        )
-        .map_err(|e| Error::Internal {
-            file: dest.clone(),
-            detail: format!("the written output does not decode: {e}"),
-        })?;
-
+        let a = measured;
         let expected_s = input.duration_s;
         if (a.duration_s - expected_s).abs() > 0.001 + 1.0 / f64::from(o.out_rate) {
             return Err(Error::Internal {
@@ -529,14 +680,36 @@ impl<'a> Job<'a> {
             .map_or(0.0, |tp| tp - (t.ceiling_dbtp - TP_MARGIN_DB));
         let on_target = loud_err.is_some_and(|e| e.abs() <= LOUDNESS_TOLERANCE_LU);
         if on_target && tp_over <= 0.0 {
-            let bit_rate = (a.duration_s > 0.0)
-                .then(|| (encoded.bytes as f64 * 8.0 / a.duration_s).round() as u64);
+            let (format, variant) = match (&o.kind, &done, &self.ladder) {
+                (Kind::File { format, .. }, _, _) => (*format, None),
+                (Kind::Variant { name, bitrate }, Done::Variant(v), Some(l)) => (
+                    OutputFormat::Hls,
+                    Some(VariantReport {
+                        name: name.clone(),
+                        container: l.container,
+                        codec: l.codec,
+                        codecs: v.codecs.clone(),
+                        nominal_bit_rate: *bitrate,
+                        // Set once every variant is done: the peak depends on the
+                        // target duration, which all variants share.
+                        bandwidth: 0,
+                        average_bandwidth: 0,
+                        segments: v.segments.len(),
+                    }),
+                ),
+                _ => {
+                    return Err(Error::Internal {
+                        file: dest,
+                        detail: "an output of the wrong kind".into(),
+                    });
+                }
+            };
             let report = OutputReport {
                 path: dest,
-                format: o.format,
+                format,
                 sample_rate: a.sample_rate,
                 channels: a.channels,
-                bit_rate,
+                bit_rate: a.bit_rate,
                 duration_s: a.duration_s,
                 integrated_lufs: a.integrated_lufs,
                 true_peak_dbtp: a.true_peak_dbtp,
@@ -544,8 +717,9 @@ impl<'a> Job<'a> {
                 verified: true,
                 attempts: o.attempts,
                 gain_db: o.gain_db,
+                variant,
             };
-            o.done = Some((tmp, report));
+            o.done = Some((done, report));
             return Ok(());
         }
         if o.attempts >= max_attempts {
@@ -573,8 +747,105 @@ impl<'a> Job<'a> {
         if let Some(e) = loud_err {
             o.pcm_target += e;
         }
-        drop(tmp);
+        match done {
+            // Dropping the temporary file removes it.
+            Done::File(tmp) => drop(tmp),
+            // The redo writes the same names: clear this attempt's segments first.
+            Done::Variant(v) => {
+                if let Some(l) = &self.ladder {
+                    crate::hls::remove_variant(l.temp.path(), &v)?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Decodes a written file with loudcore's own decoder.
+    fn measure_file(&mut self, encoded: &Encoded, dest: &str) -> Result<Measured> {
+        let decode = DecodeOptions {
+            strict: true,
+            allow_truncated: false,
+            threads: self.opts.decode.threads,
+        };
+        let (a, _) = super::analyze::measure(
+            &Input::from(encoded.output.temp_path().to_path_buf()),
+            &Limits::default(),
+            &decode,
+            false,
+            &mut self.ctl,
+        )
+        .map_err(|e| Error::Internal {
+            file: dest.to_string(),
+            detail: format!("the written output does not decode: {e}"),
+        })?;
+        let bit_rate =
+            (a.duration_s > 0.0).then(|| (encoded.bytes as f64 * 8.0 / a.duration_s).round() as u64);
+        Ok(Measured {
+            integrated_lufs: a.integrated_lufs,
+            true_peak_dbtp: a.true_peak_dbtp,
+            lra_lu: a.lra_lu,
+            duration_s: a.duration_s,
+            sample_rate: a.sample_rate,
+            channels: a.channels,
+            bit_rate,
+        })
+    }
+
+    /// Reads a variant's segments back from disk (parsing the container), decodes the
+    /// frames and measures what a player would play: encoder priming and end padding
+    /// removed.
+    fn measure_variant(
+        &mut self,
+        v: &VariantOut,
+        info: &StreamInfo,
+        frames: u64,
+        dest: &str,
+    ) -> Result<Measured> {
+        let Some(l) = &self.ladder else {
+            return Err(Error::Internal {
+                file: dest.to_string(),
+                detail: "an HLS variant without a ladder".into(),
+            });
+        };
+        let channels = usize::from(info.channels);
+        let weights = channel_weights(channels, None);
+        let mut meter = Meter::new(info.sample_rate, weights, false);
+        let mut decoder = PacketDecoder::new(info, dest)?;
+        let mut pcm = Vec::new();
+        let mut decoded = 0u64;
+        let ctl = &mut self.ctl;
+        let total = frames.max(1) as f64;
+        crate::hls::read_variant(l.temp.path(), v, |frame| {
+            pcm.clear();
+            decoder.decode(frame, &mut pcm)?;
+            let n = (pcm.len() / channels) as u64;
+            let keep = n.min(frames.saturating_sub(decoded)) as usize;
+            meter.push(&pcm[..keep * channels]);
+            decoded += n;
+            ctl.tick((decoded as f64 / total).min(1.0))
+        })?;
+        // Short by more than a frame means the writer lost audio; the padding after the
+        // last input frame is at most one codec frame (two for some priming splits).
+        if decoded < frames || decoded > frames + 2 * u64::from(info.frame_len) {
+            return Err(Error::Internal {
+                file: dest.to_string(),
+                detail: format!(
+                    "the segments decode to {decoded} frames for {frames} frames encoded"
+                ),
+            });
+        }
+        let l = meter.finish();
+        let duration_s = frames as f64 / f64::from(info.sample_rate);
+        let bit_rate = None;
+        Ok(Measured {
+            integrated_lufs: l.integrated_lufs,
+            true_peak_dbtp: l.true_peak_dbtp,
+            lra_lu: l.lra_lu,
+            duration_s,
+            sample_rate: info.sample_rate,
+            channels: u32::from(info.channels),
+            bit_rate,
+        })
     }
 }
 

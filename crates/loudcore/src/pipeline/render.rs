@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
 use crate::decode::{self, DecodeOptions, panic_message};
+use crate::encode::packet::{PacketEncoder, StreamInfo};
 use crate::encode::{self, Encoded, EncoderSettings, OutputFormat, StreamSpec};
+use crate::hls::{Container, HlsCodec, Layout, VariantOut, VariantWriter};
 use crate::error::{Error, Result};
 use crate::gain::{Detector, Limiter};
 use crate::input::{self, Input, Limits, Tags};
@@ -32,6 +34,73 @@ pub(crate) enum SinkSpec {
         format: OutputFormat,
         settings: EncoderSettings,
     },
+    /// Encode one HLS variant into segments under `root` (the ladder's temporary
+    /// directory).
+    Variant {
+        root: PathBuf,
+        name: String,
+        codec: HlsCodec,
+        container: Container,
+        layout: Layout,
+        bitrate: u32,
+        segment_seconds: f64,
+    },
+}
+
+/// What an encoding chain wrote.
+pub(crate) enum Written {
+    /// A whole file, not yet moved into place.
+    File(Encoded),
+    /// An HLS variant's segments (its playlist is written once every variant is done).
+    Variant {
+        out: VariantOut,
+        info: StreamInfo,
+        /// Input frames the encoder consumed.
+        frames: u64,
+    },
+}
+
+/// The encoding end of a chain, run on its own thread.
+enum Sink {
+    File(Box<dyn encode::Encoder>),
+    Variant {
+        encoder: Box<dyn PacketEncoder>,
+        writer: VariantWriter,
+    },
+}
+
+impl Sink {
+    fn run(self, pcm: mpsc::Receiver<Vec<f32>>) -> Result<Written> {
+        match self {
+            Sink::File(mut enc) => {
+                for block in pcm {
+                    enc.write(&block)?;
+                }
+                enc.finish().map(Written::File)
+            }
+            Sink::Variant {
+                mut encoder,
+                mut writer,
+            } => {
+                let mut packets = Vec::new();
+                for block in pcm {
+                    encoder.write(&block, &mut packets)?;
+                    for p in packets.drain(..) {
+                        writer.push(&p)?;
+                    }
+                }
+                let frames = encoder.finish(&mut packets)?;
+                for p in packets.drain(..) {
+                    writer.push(&p)?;
+                }
+                Ok(Written::Variant {
+                    out: writer.finish(frames)?,
+                    info: encoder.info().clone(),
+                    frames,
+                })
+            }
+        }
+    }
 }
 
 /// What one chain produced.
@@ -40,8 +109,8 @@ pub(crate) struct ChainOut {
     pub loudness: Option<Loudness>,
     /// Lowest limiter gain (1.0: the limiter never engaged).
     pub min_gain: f32,
-    /// The encoded file, not yet moved into place.
-    pub file: Option<Encoded>,
+    /// What an encoding chain wrote.
+    pub written: Option<Written>,
 }
 
 /// Stream facts every chain needs.
@@ -71,7 +140,7 @@ struct Chain {
     resampler: Option<Resampler>,
     meter: Option<Meter>,
     /// The encoder, until it moves to its own thread.
-    encoder: Option<Box<dyn encode::Encoder>>,
+    encoder: Option<Sink>,
     /// Where finished PCM goes when encoding: the encoder's thread, so a slow encoder (LAME)
     /// overlaps with gain and limiting instead of adding to them.
     to_encoder: Option<mpsc::SyncSender<Vec<f32>>>,
@@ -108,8 +177,31 @@ impl Chain {
                 let sink = TempOutput::create(&dest)?;
                 (
                     None,
-                    Some(encode::new_encoder(format, &stream, &settings, sink)?),
+                    Some(Sink::File(encode::new_encoder(
+                        format, &stream, &settings, sink,
+                    )?)),
                 )
+            }
+            SinkSpec::Variant {
+                root,
+                name,
+                codec,
+                container,
+                layout,
+                bitrate,
+                segment_seconds,
+            } => {
+                let encoder =
+                    encode::new_packet_encoder(codec, spec.out_rate, src.channels as u16, bitrate)?;
+                let writer = VariantWriter::new(
+                    &root,
+                    &name,
+                    layout,
+                    container,
+                    encoder.info(),
+                    segment_seconds,
+                )?;
+                (None, Some(Sink::Variant { encoder, writer }))
             }
         };
         Ok(Chain {
@@ -170,7 +262,7 @@ impl Chain {
         Ok(ChainOut {
             loudness: self.meter.take().map(Meter::finish),
             min_gain,
-            file: None,
+            written: None,
         })
     }
 }
@@ -206,15 +298,10 @@ pub(crate) fn render(
         for mut chain in chains {
             let (tx, rx) = mpsc::sync_channel::<Arc<Block>>(QUEUE);
             senders.push(tx);
-            let encoder_thread = chain.encoder.take().map(|mut enc| {
+            let encoder_thread = chain.encoder.take().map(|sink| {
                 let (etx, erx) = mpsc::sync_channel::<Vec<f32>>(QUEUE);
                 chain.to_encoder = Some(etx);
-                scope.spawn(move || -> Result<Encoded> {
-                    for pcm in erx {
-                        enc.write(&pcm)?;
-                    }
-                    enc.finish()
-                })
+                scope.spawn(move || sink.run(erx))
             });
             handles.push(scope.spawn(move || -> Result<ChainOut> {
                 let run = || -> Result<ChainOut> {
@@ -241,7 +328,7 @@ pub(crate) fn render(
                     detail: panic_message(&p),
                 });
                 let mut out = result?;
-                out.file = Some(encoded??);
+                out.written = Some(encoded??);
                 Ok(out)
             }));
         }

@@ -1,6 +1,7 @@
 //! The Report of a normalize or HLS job, in the field names of the public contract.
 
 use crate::encode::OutputFormat;
+use crate::hls::{Container, HlsCodec};
 use crate::loudness::Analysis;
 
 /// One written output, measured by decoding the file that was written.
@@ -27,6 +28,29 @@ pub struct OutputReport {
     pub attempts: u32,
     /// The gain applied to this output, in dB.
     pub gain_db: f64,
+    /// For an HLS variant (`format` "hls", `path` its media playlist): what the ladder
+    /// declares about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<VariantReport>,
+}
+
+/// One variant of an HLS ladder, as its master playlist entry describes it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct VariantReport {
+    /// The variant's name (`low`, `med`, `high`, or the caller's).
+    pub name: String,
+    pub container: Container,
+    pub codec: HlsCodec,
+    /// The RFC 6381 codec string of the master playlist (`mp4a.40.2`).
+    pub codecs: String,
+    /// The bit rate the encoder was asked for, bits/s.
+    pub nominal_bit_rate: u32,
+    /// Peak segment bit rate (RFC 8216 §4.1), as `BANDWIDTH` declares it, bits/s.
+    pub bandwidth: u64,
+    /// Average segment bit rate, as `AVERAGE-BANDWIDTH` declares it, bits/s.
+    pub average_bandwidth: u64,
+    /// Media segments written.
+    pub segments: usize,
 }
 
 /// What a normalize job did and measured.
@@ -42,6 +66,9 @@ pub struct Report {
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
     pub outputs: Vec<OutputReport>,
+    /// The master playlist of an HLS job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_playlist: Option<String>,
     /// Wall time of the whole job.
     pub elapsed_s: f64,
     /// Where the time went.
