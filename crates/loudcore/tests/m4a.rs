@@ -32,7 +32,11 @@ fn ffprobe_duration(path: &Path) -> f64 {
         .arg(path)
         .output()
         .expect("run ffprobe");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
@@ -189,8 +193,16 @@ fn ffmpeg_made_m4a_duration_matches_ffprobe() {
             a.duration_s,
             probe.duration_s
         );
-        assert!((a.duration_s - ff).abs() <= MAX_DURATION_ERROR_S, "analysis {}", a.duration_s);
-        assert!((probe.duration_s - ff).abs() <= MAX_DURATION_ERROR_S, "probe {}", probe.duration_s);
+        assert!(
+            (a.duration_s - ff).abs() <= MAX_DURATION_ERROR_S,
+            "analysis {}",
+            a.duration_s
+        );
+        assert!(
+            (probe.duration_s - ff).abs() <= MAX_DURATION_ERROR_S,
+            "probe {}",
+            probe.duration_s
+        );
         let want: f64 = secs.parse().expect("number");
         assert!((a.duration_s - want).abs() <= MAX_DURATION_ERROR_S);
     }
