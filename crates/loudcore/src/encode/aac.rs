@@ -486,7 +486,8 @@ mod tests {
         let (mut pos, mut i) = (0, 0);
         while pos < pcm.len() / ch {
             let n = sizes[i % sizes.len()].min(pcm.len() / ch - pos);
-            enc.write(&pcm[pos * ch..(pos + n) * ch], &mut out).expect("test");
+            enc.write(&pcm[pos * ch..(pos + n) * ch], &mut out)
+                .expect("test");
             pos += n;
             i += 1;
         }
@@ -596,6 +597,22 @@ mod tests {
             let info = enc.info().clone();
             let path = dir.path().join(format!("click_{rate}_{ch}.aac"));
             write_adts(&path, &info, &packets);
+            // ffprobe reads the ADTS headers as AAC-LC at the right rate and channels.
+            let probe = Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-show_entries",
+                    "stream=codec_name,profile,sample_rate,channels",
+                ])
+                .args(["-of", "csv=p=0"])
+                .arg(&path)
+                .output()
+                .expect("test");
+            assert_eq!(
+                String::from_utf8_lossy(&probe.stdout).trim(),
+                format!("aac,LC,{rate},{ch}")
+            );
             let dec = ffmpeg_decode(&path, ch);
             let dec_frames = dec.len() / usize::from(ch);
             assert_eq!(dec_frames, packets.len() * 1024);
