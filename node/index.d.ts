@@ -28,7 +28,7 @@ export type Mode = 'linear' | 'dynamic'
 export type InputFormat = 'mp3' | 'adts' | 'mp4' | 'flac' | 'wav' | 'ogg'
 
 /** Formats loudcore writes, chosen by the output's extension. */
-export type OutputFormat = 'mp3' | 'wav' | 'flac'
+export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac'
 
 /**
  * The `code` of every error loudcore rejects with.
@@ -186,7 +186,7 @@ export interface CurvePoint {
 
 /**
  * Normalizes `input` to a loudness target and writes `output` (format from its extension:
- * `.mp3`, `.wav`, `.flac`), on the libuv thread pool.
+ * `.mp3`, `.m4a`, `.wav`, `.flac`), on the libuv thread pool.
  *
  * The output is written under a temporary name and moved into place only when complete and
  * verified: on an error or an abort nothing is left behind. The Promise resolves to a

@@ -28,7 +28,7 @@ export type Mode = 'linear' | 'dynamic'
 export type InputFormat = 'mp3' | 'adts' | 'mp4' | 'flac' | 'wav' | 'ogg'
 
 /** Formats loudcore writes, chosen by the output's extension. */
-export type OutputFormat = 'mp3' | 'wav' | 'flac'
+export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac'
 
 /**
  * The `code` of every error loudcore rejects with.

@@ -40,7 +40,7 @@ pub fn analyze(env: Env, input: Unknown, options: Option<Unknown>) -> Result<Asy
 }
 
 /// Normalizes `input` to a loudness target and writes `output` (format from its extension:
-/// `.mp3`, `.wav`, `.flac`), on the libuv thread pool.
+/// `.mp3`, `.m4a`, `.wav`, `.flac`), on the libuv thread pool.
 ///
 /// The output is written under a temporary name and moved into place only when complete and
 /// verified: on an error or an abort nothing is left behind. The Promise resolves to a

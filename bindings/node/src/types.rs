@@ -56,7 +56,7 @@ pub struct CurvePoint {
 pub struct OutputReport {
     /// Where the output was written.
     pub path: String,
-    /// `mp3`, `wav` or `flac`, from the output's extension.
+    /// `mp3`, `m4a`, `wav` or `flac`, from the output's extension.
     #[napi(ts_type = "OutputFormat")]
     pub format: String,
     /// Sample rate, Hz.

@@ -192,7 +192,7 @@ fn normalize_job(
     Ok(report.into())
 }
 
-/// Normalizes an input into one output file (format from its extension: .mp3, .wav, .flac).
+/// Normalizes an input into one output file (format from its extension: .mp3, .m4a, .wav, .flac).
 ///
 /// An explicit `target_lufs` / `true_peak_dbtp` overrides the `preset` ("spotify",
 /// "apple-music", "youtube", "amazon", "tidal", "deezer", "podcast", "ebu-r128",

@@ -44,7 +44,7 @@ pub fn analyze(
 }
 
 /// Normalizes an input to a loudness target and writes it to `output`, whose extension
-/// (`.mp3`, `.wav`, `.flac`) chooses the format. The output is measured again after
+/// (`.mp3`, `.m4a`, `.wav`, `.flac`) chooses the format. The output is measured again after
 /// writing; nothing partial is left on error or cancellation.
 ///
 /// Runs on the calling thread until done: call it off the UI thread.

@@ -168,7 +168,7 @@ pub struct AnalyzeOptions {
 
 /// Options of `normalize`. Explicit targets override the preset, which overrides the
 /// defaults (-14 LUFS, -1 dBTP). The output format comes from the output's extension
-/// (`.mp3`, `.wav`, `.flac`).
+/// (`.mp3`, `.m4a`, `.wav`, `.flac`).
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct NormalizeOptions {
     /// Integrated loudness to reach, LUFS. `None`: the preset's, else -14.

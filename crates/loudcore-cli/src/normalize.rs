@@ -11,7 +11,7 @@ use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
 pub struct Args {
     /// Input audio file (MP3, AAC/M4A, FLAC, WAV, Ogg Vorbis; recognised by content).
     pub input: PathBuf,
-    /// Output file; the format comes from the extension (.mp3, .wav, .flac). Repeat for
+    /// Output file; the format comes from the extension (.mp3, .m4a, .wav, .flac). Repeat for
     /// several outputs from one decode.
     #[arg(short = 'o', long = "output", required = true, value_name = "OUT")]
     pub outputs: Vec<PathBuf>,
@@ -30,7 +30,8 @@ pub struct Args {
     /// linear (one gain plus a true-peak limiter) or dynamic (not supported yet).
     #[arg(long, default_value = "linear")]
     pub mode: Mode,
-    /// Constant bit rate for MP3, e.g. 192k or 320000 (default: VBR V0).
+    /// Constant bit rate for MP3 and M4A, e.g. 192k or 320000 (default: MP3 VBR V0, M4A
+    /// 128k per channel).
     #[arg(long, value_parser = parse_bitrate)]
     pub bitrate: Option<u32>,
     /// MP3 VBR quality 0 (best) to 9; FLAC compression level 0-8.

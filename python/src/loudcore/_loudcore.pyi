@@ -330,7 +330,7 @@ def normalize(
     on_progress: _Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Report:
-    """Normalizes an input into one output file (format from its extension: .mp3, .wav, .flac).
+    """Normalizes an input into one output file (format from its extension: .mp3, .m4a, .wav, .flac).
 
     Targets: an explicit `target_lufs` / `true_peak_dbtp` overrides the `preset`
     ("spotify", "apple-music", "youtube", "amazon", "tidal", "deezer", "podcast",

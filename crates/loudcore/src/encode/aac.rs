@@ -16,8 +16,7 @@ use crate::error::{Error, Result};
 /// Sample rates AAC signals with a sampling-frequency index (ISO/IEC 14496-3 Table 1.18),
 /// without 7350 Hz, which FDK does not encode.
 pub(crate) const SAMPLE_RATES: [u32; 12] = [
-    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 64_000, 88_200,
-    96_000,
+    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 64_000, 88_200, 96_000,
 ];
 /// PCM frames per AAC-LC access unit.
 const FRAME_LEN: u32 = 1024;
@@ -311,8 +310,8 @@ impl AacEncoder {
     fn encode_once(&mut self, flush: bool, out: &mut Vec<Packet>) -> Result<(usize, bool)> {
         let mut in_id: i32 = fdk::AACENC_BufferIdentifier_IN_AUDIO_DATA as i32;
         let mut in_el: i32 = 2;
-        let mut in_size: i32 = i32::try_from(self.pending.len() * 2)
-            .map_err(|_| aac_bug("input size"))?;
+        let mut in_size: i32 =
+            i32::try_from(self.pending.len() * 2).map_err(|_| aac_bug("input size"))?;
         // FDK wants a non-null buffer pointer even when flushing with no input.
         let mut dummy: i16 = 0;
         let mut in_ptr: *mut c_void = if self.pending.is_empty() {
@@ -357,13 +356,7 @@ impl AacEncoder {
         // with the sizes given; FDK reads at most `in_size` bytes of input and writes at
         // most `out_size` bytes of output.
         let rc = unsafe {
-            fdk::aacEncEncode(
-                self.handle.0,
-                &in_desc,
-                &out_desc,
-                &in_args,
-                &mut out_args,
-            )
+            fdk::aacEncEncode(self.handle.0, &in_desc, &out_desc, &in_args, &mut out_args)
         };
         if rc == fdk::AACENC_ERROR_AACENC_ENCODE_EOF {
             return Ok((0, true));
@@ -408,7 +401,7 @@ impl PacketEncoder for AacEncoder {
 
     fn write(&mut self, pcm: &[f32], out: &mut Vec<Packet>) -> Result<()> {
         let ch = self.channels;
-        if pcm.len() % ch != 0 {
+        if !pcm.len().is_multiple_of(ch) {
             return Err(super::partial_frame("AAC encoder", pcm.len(), ch));
         }
         if self.finished {
@@ -493,21 +486,22 @@ mod tests {
         let (mut pos, mut i) = (0, 0);
         while pos < pcm.len() / ch {
             let n = sizes[i % sizes.len()].min(pcm.len() / ch - pos);
-            enc.write(&pcm[pos * ch..(pos + n) * ch], &mut out).unwrap();
+            enc.write(&pcm[pos * ch..(pos + n) * ch], &mut out)
+                .expect("test");
             pos += n;
             i += 1;
         }
-        let frames = enc.finish(&mut out).unwrap();
+        let frames = enc.finish(&mut out).expect("test");
         (out, frames)
     }
 
     fn write_adts(path: &Path, info: &StreamInfo, packets: &[Packet]) {
         let mut bytes = Vec::new();
         for p in packets {
-            bytes.extend_from_slice(&adts_header(info, p.data.len()).unwrap());
+            bytes.extend_from_slice(&adts_header(info, p.data.len()).expect("test"));
             bytes.extend_from_slice(&p.data);
         }
-        std::fs::write(path, bytes).unwrap();
+        std::fs::write(path, bytes).expect("test");
     }
 
     /// FFmpeg's decode of `path` as interleaved f32.
@@ -517,8 +511,12 @@ mod tests {
             .arg(path)
             .args(["-ac", &channels.to_string(), "-f", "f32le", "-"])
             .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            .expect("test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -555,17 +553,21 @@ mod tests {
             ..Default::default()
         };
         assert!(AacConfig::resolve(&stereo, &q).is_err());
-        let d = AacConfig::resolve(&stereo, &EncoderSettings::default()).unwrap();
+        let d = AacConfig::resolve(&stereo, &EncoderSettings::default()).expect("test");
         assert_eq!(d.bitrate, 256_000);
         let low = StreamSpec {
             sample_rate: 8_000,
             channels: 1,
             ..Default::default()
         };
-        let d = AacConfig::resolve(&low, &EncoderSettings::default()).unwrap();
+        let d = AacConfig::resolve(&low, &EncoderSettings::default()).expect("test");
         assert!(d.bitrate < 48_000, "{}", d.bitrate);
-        for (rate, ch, bps) in [(8_000, 1, 8_000), (96_000, 2, 640_000), (44_100, 8, 1_024_000)] {
-            let enc = AacEncoder::new(rate, ch, bps).unwrap();
+        for (rate, ch, bps) in [
+            (8_000, 1, 8_000),
+            (96_000, 2, 640_000),
+            (44_100, 8, 1_024_000),
+        ] {
+            let enc = AacEncoder::new(rate, ch, bps).expect("test");
             assert_eq!(enc.info().bit_rate, bps, "{rate} Hz {ch} ch");
         }
     }
@@ -579,7 +581,7 @@ mod tests {
             eprintln!("skipped: ffmpeg not on PATH");
             return;
         }
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("test");
         for (rate, ch) in [(48_000u32, 2u16), (44_100, 1)] {
             let n = rate as usize; // 1 s
             let at = 10_000usize;
@@ -589,12 +591,28 @@ mod tests {
                 pcm[at * usize::from(ch) + c] = 0.9;
                 pcm[tail * usize::from(ch) + c] = 0.9;
             }
-            let mut enc = AacEncoder::new(rate, ch, 128_000 * u32::from(ch)).unwrap();
+            let mut enc = AacEncoder::new(rate, ch, 128_000 * u32::from(ch)).expect("test");
             let (packets, frames) = encode(&mut enc, &pcm);
             assert_eq!(frames, n as u64);
             let info = enc.info().clone();
             let path = dir.path().join(format!("click_{rate}_{ch}.aac"));
             write_adts(&path, &info, &packets);
+            // ffprobe reads the ADTS headers as AAC-LC at the right rate and channels.
+            let probe = Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-show_entries",
+                    "stream=codec_name,profile,sample_rate,channels",
+                ])
+                .args(["-of", "csv=p=0"])
+                .arg(&path)
+                .output()
+                .expect("test");
+            assert_eq!(
+                String::from_utf8_lossy(&probe.stdout).trim(),
+                format!("aac,LC,{rate},{ch}")
+            );
             let dec = ffmpeg_decode(&path, ch);
             let dec_frames = dec.len() / usize::from(ch);
             assert_eq!(dec_frames, packets.len() * 1024);
@@ -602,7 +620,7 @@ mod tests {
             let peak = |from: usize, to: usize| {
                 (from..to.min(mono.len()))
                     .max_by(|&a, &b| mono[a].abs().total_cmp(&mono[b].abs()))
-                    .unwrap()
+                    .expect("test")
             };
             let first = peak(0, at + 8192);
             let delay = first - at;

@@ -43,11 +43,7 @@ pub(super) struct M4aEncoder<W> {
 }
 
 impl<W: Sink> M4aEncoder<W> {
-    pub(super) fn new(
-        config: AacConfig,
-        spec: &StreamSpec,
-        mut sink: W,
-    ) -> Result<Self> {
+    pub(super) fn new(config: AacConfig, spec: &StreamSpec, mut sink: W) -> Result<Self> {
         let label = sink.label();
         let aac = AacEncoder::with_config(spec, &config).map_err(|e| match e {
             Error::Internal { detail, .. } => Error::Internal {
@@ -58,8 +54,10 @@ impl<W: Sink> M4aEncoder<W> {
         })?;
         sink.write_all(FTYP).map_err(io_error(&label))?;
         let mdat_at = FTYP.len() as u64;
-        sink.write_all(&[0, 0, 0, 8, b'f', b'r', b'e', b'e', 0, 0, 0, 0, b'm', b'd', b'a', b't'])
-            .map_err(io_error(&label))?;
+        sink.write_all(&[
+            0, 0, 0, 8, b'f', b'r', b'e', b'e', 0, 0, 0, 0, b'm', b'd', b'a', b't',
+        ])
+        .map_err(io_error(&label))?;
         Ok(M4aEncoder {
             aac,
             sink,
@@ -75,7 +73,9 @@ impl<W: Sink> M4aEncoder<W> {
 
     fn store(&mut self) -> Result<()> {
         for p in self.packets.drain(..) {
-            self.sink.write_all(&p.data).map_err(io_error(&self.label))?;
+            self.sink
+                .write_all(&p.data)
+                .map_err(io_error(&self.label))?;
             let n = p.data.len() as u32; // an access unit is at most 6144 bits per channel
             self.sizes.push(n);
             self.max_size = self.max_size.max(n);
@@ -107,7 +107,9 @@ impl<W: Sink> Encoder<W> for M4aEncoder<W> {
         let mdat_size = self.mdat_len + 8;
         let header: [u8; 16] = match u32::try_from(mdat_size) {
             Ok(s) => {
-                let mut h = [0, 0, 0, 8, b'f', b'r', b'e', b'e', 0, 0, 0, 0, b'm', b'd', b'a', b't'];
+                let mut h = [
+                    0, 0, 0, 8, b'f', b'r', b'e', b'e', 0, 0, 0, 0, b'm', b'd', b'a', b't',
+                ];
                 h[8..12].copy_from_slice(&s.to_be_bytes());
                 h
             }
@@ -342,8 +344,7 @@ pub(crate) fn moov(
                             w.boxed(kind, |w| utf8_data(w, &text));
                         }
                     }
-                    let padding =
-                        media_frames.saturating_sub(u64::from(info.priming) + play);
+                    let padding = media_frames.saturating_sub(u64::from(info.priming) + play);
                     w.boxed(b"----", |w| {
                         w.full(b"mean", 0, 0, |w| w.bytes(b"com.apple.iTunes"));
                         w.full(b"name", 0, 0, |w| w.bytes(b"iTunSMPB"));
@@ -373,7 +374,14 @@ fn time_fields(w: &mut BoxWriter, long: bool, rate: u32, duration: u64) {
 }
 
 /// The `mp4a` sample entry with its `esds` (ISO/IEC 14496-14 §5.6).
-fn mp4a(w: &mut BoxWriter, info: &StreamInfo, asc: &[u8], max_size: u32, max_bps: u32, avg_bps: u32) {
+fn mp4a(
+    w: &mut BoxWriter,
+    info: &StreamInfo,
+    asc: &[u8],
+    max_size: u32,
+    max_bps: u32,
+    avg_bps: u32,
+) {
     w.boxed(b"mp4a", |w| {
         w.zeros(6);
         w.u16(1); // data reference index

@@ -14,9 +14,9 @@ pub(crate) mod aac;
 mod dither;
 mod flac;
 mod m4a;
-pub(crate) mod mp4box;
 mod mp3;
 pub(crate) mod mp3_packets;
+pub(crate) mod mp4box;
 pub(crate) mod packet;
 mod wav;
 
@@ -61,8 +61,7 @@ pub enum OutputFormat {
 
 impl OutputFormat {
     /// Every format, in the order error messages list them.
-    pub const ALL: &'static [OutputFormat] =
-        &[
+    pub const ALL: &'static [OutputFormat] = &[
         OutputFormat::Mp3,
         OutputFormat::M4a,
         OutputFormat::Wav,

@@ -130,9 +130,12 @@ mod tests {
             b.full(b"mvhd", 1, 0x000007, |b| b.u32(42));
             b.descriptor(3, |b| b.u16(7));
         });
-        let v = w.finish().unwrap();
+        let v = w.finish().expect("test");
         assert_eq!(&v[0..8], &[0, 0, 0, 31, b'm', b'o', b'o', b'v']);
-        assert_eq!(&v[8..20], &[0, 0, 0, 16, b'm', b'v', b'h', b'd', 1, 0, 0, 7]);
+        assert_eq!(
+            &v[8..20],
+            &[0, 0, 0, 16, b'm', b'v', b'h', b'd', 1, 0, 0, 7]
+        );
         assert_eq!(&v[24..31], &[3, 0x80, 0x80, 0x80, 2, 0, 7]);
     }
 }

@@ -104,7 +104,9 @@ pub(crate) fn adts_header(info: &StreamInfo, payload_len: usize) -> Result<[u8; 
     }
     let len = payload_len + 7;
     if len > 0x1FFF {
-        return Err(bad(format!("a {payload_len}-byte frame exceeds ADTS's 8191 bytes")));
+        return Err(bad(format!(
+            "a {payload_len}-byte frame exceeds ADTS's 8191 bytes"
+        )));
     }
     let len = len as u16;
     Ok([

@@ -1154,7 +1154,9 @@ fn ffmpeg_f32(path: &Path) -> Vec<f32> {
 
 /// Normalised cross-correlation of `a` and `b` at zero lag, per channel, the lowest.
 fn min_correlation(a: &[f32], b: &[f32], channels: usize) -> f64 {
-    correlations(a, b, channels).into_iter().fold(f64::INFINITY, f64::min)
+    correlations(a, b, channels)
+        .into_iter()
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Normalised cross-correlation of `a` and `b` at zero lag, per channel.
@@ -1162,7 +1164,12 @@ fn correlations(a: &[f32], b: &[f32], channels: usize) -> Vec<f64> {
     (0..channels)
         .map(|c| {
             let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-            for (x, y) in a.iter().skip(c).step_by(channels).zip(b.iter().skip(c).step_by(channels)) {
+            for (x, y) in a
+                .iter()
+                .skip(c)
+                .step_by(channels)
+                .zip(b.iter().skip(c).step_by(channels))
+            {
                 let (x, y) = (f64::from(*x), f64::from(*y));
                 ab += x * y;
                 aa += x * x;
@@ -1227,7 +1234,13 @@ fn m4a_stereo_44k_default_bitrate_with_tags() {
         tags: tags(),
         ..spec_of(&signal)
     };
-    let path = encode_file(dir.path(), "a.m4a", &spec, &EncoderSettings::default(), &signal);
+    let path = encode_file(
+        dir.path(),
+        "a.m4a",
+        &spec,
+        &EncoderSettings::default(),
+        &signal,
+    );
     let p = check_ffmpeg_m4a(&path, &signal, 0.99);
     assert_tags(&p, "a.m4a");
     assert_probe_tags(&path);
@@ -1249,14 +1262,20 @@ fn m4a_stereo_44k_default_bitrate_with_tags() {
     .expect("decode");
     assert_eq!(pcm.len(), signal.samples.len());
     let corr = correlations(&pcm, &signal.samples, 2);
-    assert!(corr.iter().all(|&c| c > 0.99), "loudcore decode correlation {corr:?}");
+    assert!(
+        corr.iter().all(|&c| c > 0.99),
+        "loudcore decode correlation {corr:?}"
+    );
     let br = p.bit_rate.expect("bit rate");
     assert!((200_000..=300_000).contains(&br), "bit rate {br}");
     // ffprobe shows the gapless comment with the priming, padding and frame count.
     let smpb = tag(&p, "iTunSMPB").expect("iTunSMPB");
     let fields: Vec<&str> = smpb.split_whitespace().collect();
     assert_eq!(fields[1], "00000800", "{smpb}");
-    assert_eq!(u64::from_str_radix(fields[3], 16).expect("hex"), signal.frames() as u64);
+    assert_eq!(
+        u64::from_str_radix(fields[3], 16).expect("hex"),
+        signal.frames() as u64
+    );
 }
 
 #[test]
@@ -1273,7 +1292,13 @@ fn m4a_mono_lengths_around_frame_boundaries_are_exact() {
             bitrate: Some(96_000),
             ..Default::default()
         };
-        let path = encode_file(dir.path(), &format!("m{n}.m4a"), &spec_of(&signal), &settings, &signal);
+        let path = encode_file(
+            dir.path(),
+            &format!("m{n}.m4a"),
+            &spec_of(&signal),
+            &settings,
+            &signal,
+        );
         check_ffmpeg_m4a(&path, &signal, if n >= 3072 { 0.98 } else { 0.5 });
         let a = analyze(&Input::from(path.as_path())).expect("analyze");
         assert!(

@@ -1,14 +1,7 @@
-//! ADTS headers (ISO/IEC 13818-7 §6.2 / 14496-3 §1.A.2) for AAC in MPEG-TS and packed audio.
-//!
-//! Private to `hls` for now: the AAC encoder branch adds the same function to
-//! `encode/packet.rs` (`pub(crate) fn adts_header(info: &StreamInfo, payload_len: usize)
-//! -> Result<[u8; 7]>`); when both are merged this file goes and `hls` imports that one.
+//! ADTS (ISO/IEC 13818-7 §6.2 / 14496-3 §1.A.2) for AAC in MPEG-TS and packed audio: the
+//! AudioSpecificConfig fields a header needs, and finding frames again when reading back.
 
-use crate::encode::packet::{Codec, StreamInfo};
 use crate::error::{Error, Result};
-
-/// Largest frame an ADTS header can describe (13-bit length, header included).
-const MAX_FRAME: usize = (1 << 13) - 1;
 
 /// What ADTS needs from an AudioSpecificConfig.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,33 +60,8 @@ pub(super) fn parse_asc(asc: &[u8]) -> Result<AscCore> {
     })
 }
 
-/// The 7-byte ADTS header (no CRC) for one raw access unit of `payload_len` bytes.
-pub(crate) fn adts_header(info: &StreamInfo, payload_len: usize) -> Result<[u8; 7]> {
-    let Codec::Aac { asc, .. } = &info.codec else {
-        return Err(Error::Internal {
-            file: String::new(),
-            detail: "ADTS header requested for a non-AAC stream".into(),
-        });
-    };
-    let core = parse_asc(asc)?;
-    let len = payload_len + 7;
-    if len > MAX_FRAME {
-        return Err(Error::Internal {
-            file: String::new(),
-            detail: format!("AAC frame of {payload_len} bytes is too large for ADTS"),
-        });
-    }
-    let profile = core.object_type - 1;
-    Ok([
-        0xFF,
-        0xF1, // MPEG-4, layer 0, no CRC
-        (profile << 6) | (core.freq_index << 2) | (core.channel_config >> 2),
-        ((core.channel_config & 3) << 6) | ((len >> 11) as u8 & 3),
-        (len >> 3) as u8,
-        (((len & 7) as u8) << 5) | 0x1F, // buffer fullness 0x7FF: variable rate
-        0xFC,                            // rest of fullness, one raw data block
-    ])
-}
+/// The header itself is the encoder side's (one definition for M4A tools and HLS).
+pub(crate) use crate::encode::packet::adts_header;
 
 /// Length of the ADTS frame starting at `b` (header included) and of its header, if `b`
 /// starts with a valid header.

@@ -107,23 +107,27 @@ fn parse_moov(moov: &[u8]) -> Option<Gapless> {
     let movie_ts = child(moov, b"mvhd").and_then(timescale);
     let smpb = itunsmpb(moov);
     // The first sound track, as symphonia's default track is.
-    let trak = children(moov).filter(|(k, _)| k == b"trak").map(|(_, b)| b).find(|t| {
-        child(t, b"mdia")
-            .and_then(|m| child(m, b"hdlr"))
-            .and_then(|h| h.get(8..12))
-            == Some(b"soun")
-    })?;
+    let trak = children(moov)
+        .filter(|(k, _)| k == b"trak")
+        .map(|(_, b)| b)
+        .find(|t| {
+            child(t, b"mdia")
+                .and_then(|m| child(m, b"hdlr"))
+                .and_then(|h| h.get(8..12))
+                == Some(b"soun")
+        })?;
     let media_ts = child(trak, b"mdia")
         .and_then(|m| child(m, b"mdhd"))
         .and_then(timescale);
-    let edit = child(trak, b"edts").and_then(|e| child(e, b"elst")).and_then(elst);
+    let edit = child(trak, b"edts")
+        .and_then(|e| child(e, b"elst"))
+        .and_then(elst);
     match (edit, movie_ts, media_ts) {
         (Some((media_time, segment)), Some(movie_ts), Some(media_ts)) => {
             let frames = (segment > 0).then(|| {
                 // segment_duration is in the movie timescale (1000 in FFmpeg's files):
                 // convert, rounding to the nearest frame.
-                let f = (u128::from(segment) * u128::from(media_ts)
-                    + u128::from(movie_ts) / 2)
+                let f = (u128::from(segment) * u128::from(media_ts) + u128::from(movie_ts) / 2)
                     / u128::from(movie_ts);
                 u64::try_from(f).unwrap_or(u64::MAX)
             });
@@ -259,7 +263,7 @@ mod tests {
                 });
             });
         }
-        w.finish().unwrap()
+        w.finish().expect("test")
     }
 
     const SMPB: &str = " 00000000 00000840 000001C4 0000000000010275 00000000";
@@ -285,11 +289,17 @@ mod tests {
         assert_eq!(parse_moov(&moov(&[(1500, 0x840)], Some(SMPB))), Some(exact));
         assert_eq!(parse_moov(&moov(&[], Some(SMPB))), Some(exact));
         // An empty edit (a delay) is not a trim: iTunSMPB decides.
-        assert_eq!(parse_moov(&moov(&[(10, -1), (1500, 0x840)], Some(SMPB))), Some(exact));
+        assert_eq!(
+            parse_moov(&moov(&[(10, -1), (1500, 0x840)], Some(SMPB))),
+            Some(exact)
+        );
         assert_eq!(parse_moov(&moov(&[(10, -1), (1500, 0x840)], None)), None);
         // Garbage is ignored, not trusted.
         assert_eq!(parse_moov(&moov(&[], Some("zz"))), None);
-        assert_eq!(parse_moov(&moov(&[(1500, 0x840)], None)).map(|g| g.priming), Some(0x840));
+        assert_eq!(
+            parse_moov(&moov(&[(1500, 0x840)], None)).map(|g| g.priming),
+            Some(0x840)
+        );
     }
 
     #[test]

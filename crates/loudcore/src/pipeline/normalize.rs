@@ -39,9 +39,11 @@ pub struct NormalizeOptions {
     pub preset: Option<Preset>,
     /// `Linear` (default). `Dynamic` is not supported yet and is refused, never substituted.
     pub mode: Mode,
-    /// Constant bit rate for lossy outputs, bits per second (MP3 default: VBR V0).
+    /// Constant bit rate for lossy outputs, bits per second (MP3 default: VBR V0; M4A
+    /// default: 128 kbit/s per channel).
     pub bitrate: Option<u32>,
-    /// MP3 VBR quality 0 (best) to 9; FLAC compression level.
+    /// MP3 VBR quality 0 (best) to 9; FLAC compression level (refused for M4A, which is
+    /// CBR).
     pub quality: Option<u8>,
     /// PCM bits for WAV (16, 24, 32 = float) and FLAC (16, 24).
     pub bits_per_sample: Option<u16>,
