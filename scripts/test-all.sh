@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of loudcore: the Rust workspace (core, CLI, reference signals, EBU
 # conformance, bad input, the FFmpeg cross-check on real music) and, as they land, the
-# Python, Node and UniFFI binding suites.
+# Python, Node and UniFFI binding suites, and hls.js playing our HLS ladders in headless
+# Chromium.
 #
 # On a fresh machine it installs what the tests use as independent oracles (FFmpeg, LAME)
 # from Debian, and builds the real-music corpus with ../shared/corpus/make.sh when that
@@ -28,6 +29,13 @@ if [[ -n ${LOUDCORE_CORPUS:-} ]]; then
   LOUDCORE_CORPUS=$(cd "$LOUDCORE_CORPUS" && pwd)
   export LOUDCORE_CORPUS
   echo "== corpus: $LOUDCORE_CORPUS"
+fi
+
+# hls.js in headless Chromium plays the ladders the Rust tests write (tests/hls.rs).
+if [[ -x scripts/test-player.sh ]]; then
+  echo "== scripts/test-player.sh (hls.js in headless Chromium)"
+  scripts/test-player.sh
+  export LOUDCORE_PLAYER="$root/tests/hls-player/play.mjs"
 fi
 
 echo "== cargo test (workspace)"

@@ -95,6 +95,7 @@ impl Bits<'_> {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
+    use crate::encode::packet::{Codec, StreamInfo};
 
     fn info(asc: Vec<u8>, object_type: u8) -> StreamInfo {
         StreamInfo {
