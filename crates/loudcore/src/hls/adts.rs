@@ -129,7 +129,13 @@ mod tests {
                 channel_config: 2
             }
         );
-        let h = adts_header(&info(asc, 5), 10).unwrap();
+        // The stream's rate is the SBR output rate, twice the core's.
+        let he = StreamInfo {
+            sample_rate: 48_000,
+            frame_len: 2048,
+            ..info(asc, 5)
+        };
+        let h = adts_header(&he, 10).unwrap();
         assert_eq!(h[2] >> 6, 1, "profile LC");
         assert_eq!((h[2] >> 2) & 0xF, 6);
     }

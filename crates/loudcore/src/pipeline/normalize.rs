@@ -112,6 +112,8 @@ const LOSSY_OVERSHOOT_DB: f64 = 0.5;
 const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 /// Decode passes calibration may spend per limiter setting.
 const CALIBRATION_PASSES: usize = 3;
+/// A limiter whose lowest gain stayed above this never engaged (rounding aside).
+const UNLIMITED_GAIN: f32 = 0.9999;
 
 /// Normalizes `input` into one output file (format from its extension).
 ///
@@ -180,6 +182,8 @@ pub(super) struct Pending {
     attempts: u32,
     /// Lowest limiter gain of the latest render.
     min_gain: f32,
+    /// The corrected gain of a redo whose previous render never limited.
+    next_gain: Option<f64>,
     done: Option<(Done, OutputReport)>,
 }
 
@@ -205,6 +209,7 @@ impl Pending {
             pcm_target: 0.0,
             attempts: 0,
             min_gain: 1.0,
+            next_gain: None,
             done: None,
         }
     }
@@ -404,6 +409,17 @@ impl<'a> Job<'a> {
             let mut limited = Vec::new();
             for &i in &todo {
                 let o = &mut self.outputs[i];
+                // A redo of an output whose limiter stayed idle, and stays idle at the
+                // corrected gain, needs no calibration: loudness follows gain dB for dB.
+                if let Some(g) = o.next_gain.take() {
+                    if analysis
+                        .true_peak_dbtp
+                        .is_none_or(|tp| tp + g <= o.limiter_ceiling - 0.2)
+                    {
+                        o.gain_db = g;
+                        continue;
+                    }
+                }
                 o.gain_db = o.pcm_target - measured;
                 // Calibrate where the limiter will work, and where resampling to a lower
                 // rate takes away high frequencies, which K-weighting counts.
@@ -424,7 +440,7 @@ impl<'a> Job<'a> {
             if !limited.is_empty() {
                 self.ctl.stage(Stage::Calibrate, p, cal_end);
                 let t0 = Instant::now();
-                self.calibrate(&src, &limited, measured)?;
+                self.calibrate(&src, &limited, measured, analysis.true_peak_dbtp)?;
                 self.timings.calibrate_s += t0.elapsed().as_secs_f64();
             }
             self.ctl.stage(Stage::Render, cal_end, render_end);
@@ -542,7 +558,13 @@ impl<'a> Job<'a> {
     /// target. Each pass decodes once and runs meter chains at several candidate gains
     /// for every group still open; the answer is interpolated between the two candidates
     /// that bracket the target, so one pass usually suffices.
-    fn calibrate(&mut self, src: &Source, which: &[usize], measured: f64) -> Result<()> {
+    fn calibrate(
+        &mut self,
+        src: &Source,
+        which: &[usize],
+        measured: f64,
+        input_tp: Option<f64>,
+    ) -> Result<()> {
         type Key = (f64, u32, f64);
         let key = |o: &Pending| -> Key { (o.limiter_ceiling, o.out_rate, o.pcm_target) };
         struct Group {
@@ -598,20 +620,48 @@ impl<'a> Job<'a> {
             for &g in &open {
                 let group = &mut groups[g];
                 let target = group.key.2;
+                // Where the limiter stayed idle, loudness moves dB for dB with gain (and
+                // it stays idle at any lower gain): the highest idle point gives the exact
+                // answer if that answer lies at or below it.
+                let mut idle: Option<(f64, f64)> = None;
                 for &gain in &group.candidates {
-                    if let Some(i) = outs.next().and_then(|o| o.loudness).and_then(|l| l.integrated_lufs) {
+                    let Some(out) = outs.next() else { continue };
+                    if let Some(i) = out.loudness.and_then(|l| l.integrated_lufs) {
                         group.points.push((gain, i));
+                        if out.min_gain >= UNLIMITED_GAIN && idle.is_none_or(|p| gain > p.0) {
+                            idle = Some((gain, i));
+                        }
                     }
                 }
                 group.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                group.found = bracket(&group.points, target);
+                // The limiter also stays idle wherever the input's true peak plus the gain
+                // is clearly under its ceiling.
+                let ceiling = group.key.0;
+                let surely_idle = |g: f64| input_tp.is_none_or(|tp| tp + g <= ceiling - 0.2);
+                group.found = match idle {
+                    Some((g_idle, i_idle))
+                        if target <= i_idle || surely_idle(g_idle + (target - i_idle)) =>
+                    {
+                        Some(g_idle + (target - i_idle))
+                    }
+                    _ => bracket(&group.points, target),
+                };
                 if group.found.is_none() {
                     // Not bracketed yet: step on from the loudest candidate, by its
                     // shortfall and a little more (the limiter takes back part of any
                     // added gain).
-                    if let Some(&(g_hi, i_hi)) = group.points.last() {
-                        let next = g_hi + (target - i_hi).max(0.05) * 1.5;
-                        group.candidates = vec![next, next + 0.25, next + 1.0];
+                    match (idle, group.points.last()) {
+                        // Idle at the loudest point: the linear answer, then a little
+                        // above it in case the limiter starts to work there.
+                        (Some((g_idle, i_idle)), Some(&(g_hi, _))) if g_idle >= g_hi => {
+                            let next = g_idle + (target - i_idle);
+                            group.candidates = vec![next, next + 0.15, next + 0.5];
+                        }
+                        (_, Some(&(g_hi, i_hi))) => {
+                            let next = g_hi + (target - i_hi).max(0.05) * 1.5;
+                            group.candidates = vec![next, next + 0.25, next + 1.0];
+                        }
+                        (_, None) => {}
                     }
                 }
             }
@@ -748,6 +798,9 @@ impl<'a> Job<'a> {
         }
         if let Some(e) = loud_err {
             o.pcm_target += e;
+            if tp_over <= 0.0 && o.min_gain >= UNLIMITED_GAIN {
+                o.next_gain = Some(o.gain_db + e);
+            }
         }
         match done {
             // Dropping the temporary file removes it.
