@@ -27,8 +27,26 @@ export type Mode = 'linear' | 'dynamic'
 /** Containers loudcore reads, recognised from the content (never from the file name). */
 export type InputFormat = 'mp3' | 'adts' | 'mp4' | 'flac' | 'wav' | 'ogg'
 
-/** Formats loudcore writes, chosen by the output's extension. */
-export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac'
+/**
+ * Formats loudcore writes, chosen by the output's extension; `hls` marks a variant of an
+ * HLS ladder in a `Report` (its `path` is the media playlist).
+ */
+export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac' | 'hls'
+
+/**
+ * Segment container of an HLS ladder: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with
+ * ID3 timestamps) or `fmp4` (fragmented MP4).
+ */
+export type HlsContainer = 'ts' | 'packed' | 'fmp4'
+
+/** Codec of every rung of an HLS ladder: `aac` (AAC-LC, default) or `mp3`. */
+export type HlsCodec = 'aac' | 'mp3'
+
+/**
+ * File layout of an HLS ladder: `nested` (default: `NAME/playlist.m3u8` +
+ * `NAME/segment_00000.ts`) or `flat` (`NAME.m3u8` + `NAME_000.aac`).
+ */
+export type HlsLayout = 'nested' | 'flat'
 
 /**
  * The `code` of every error loudcore rejects with.
@@ -185,6 +203,105 @@ export interface CurvePoint {
 }
 
 /**
+ * Normalizes `input` once and writes an audio-only HLS ladder into `outDir`: one media
+ * playlist and its segments per variant, and `master.m3u8`, on the libuv thread pool.
+ *
+ * The directory is created, or replaced only once the new ladder is complete and every
+ * variant verified: on an error or an abort it is left as it was. The Promise resolves to
+ * a `Report` with `masterPlaylist` set and one output per variant (`format` `"hls"`,
+ * `path` its media playlist, `variant` what the master playlist declares about it).
+ *
+ * ```js
+ * const { hls } = require('loudcore')
+ * const r = await hls(upload, 'ladder', { container: 'packed', layout: 'flat' })
+ * console.log(r.masterPlaylist, r.outputs.map((o) => o.variant?.bandwidth))
+ * ```
+ */
+export declare function hls(input: string | Buffer, outDir: string, options?: HlsOptions | null): Promise<Report>
+
+/**
+ * Options of `hls()`. Every field is optional. The loudness targets work as in
+ * `normalize()`; bit rate and sample rate are set per variant.
+ */
+export interface HlsOptions {
+  /**
+   * The rungs, `[NAME=]BITRATE@RATE`: `48k@24000`, `high=128k@44100`. Default
+   * `48k@24000`, `64k@32000`, `128k@44100`.
+   */
+  variants?: Array<string>
+  /** Target segment duration, seconds (1 to 60). Default 10. */
+  segmentSeconds?: number
+  /**
+   * Segment container: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with ID3
+   * timestamps) or `fmp4`.
+   */
+  container?: HlsContainer
+  /** Codec of every rung: `aac` (AAC-LC, default) or `mp3`. */
+  codec?: HlsCodec
+  /**
+   * `nested` (default): `NAME/playlist.m3u8` + `NAME/segment_00000.ts`; `flat`:
+   * `NAME.m3u8` + `NAME_000.aac`.
+   */
+  layout?: HlsLayout
+  /** Integrated loudness to reach, LUFS. Default -14 (or the preset's). */
+  targetLufs?: number
+  /** True-peak ceiling, dBTP. Default -1 (or the preset's). */
+  truePeakDbtp?: number
+  /** Loudness-range target, LU (dynamic mode only). */
+  lraLu?: number
+  /** A named target that sets `targetLufs` and `truePeakDbtp`. */
+  preset?: Preset
+  /**
+   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
+   * is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
+   */
+  mode?: Mode
+  /** Renders allowed per variant before giving up on the target. Default 4. */
+  maxAttempts?: number
+  /** Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB. */
+  maxBytes?: number
+  /** Shortest accepted duration, seconds. Default 0. */
+  minDurationS?: number
+  /** Longest accepted duration, seconds. Default 24 hours. */
+  maxDurationS?: number
+  /** Most channels accepted. Default 8. */
+  maxChannels?: number
+  /** Lowest sample rate accepted, Hz. Default 8000. */
+  minSampleRate?: number
+  /** Highest sample rate accepted, Hz. Default 192000. */
+  maxSampleRate?: number
+  /** Containers accepted, judged by content. Default: all that loudcore reads. */
+  allowedFormats?: Array<InputFormat>
+  /**
+   * Fail on the first damaged frame instead of skipping it (and counting it in
+   * `skippedFrames`). Default false.
+   */
+  strict?: boolean
+  /**
+   * Accept an input that ends before its headers say it should, with a warning, instead
+   * of failing with `CORRUPT_INPUT`. Default false.
+   */
+  allowTruncated?: boolean
+  /** Decoder threads for this job, 1 to 8. Default 2. */
+  threads?: number
+  /** The name error messages use for a `Buffer` input (default `<bytes>`). */
+  name?: string
+  /**
+   * Called on the main thread as the job advances: `stage` and the fraction of the whole
+   * job done (0 to 1, never decreasing, the last call 1). Calls are throttled to about
+   * every 1% or 250 ms and all arrive before the Promise settles. If the callback throws,
+   * the job stops, nothing is written, and the Promise rejects with what it threw.
+   */
+  onProgress?: (stage: Stage, fraction: number) => void
+  /**
+   * Aborting it stops the job at its next block, leaves the output directory as it was
+   * and rejects the Promise with code `CANCELLED`. Aborting after the job finished has
+   * no effect.
+   */
+  signal?: AbortSignal
+}
+
+/**
  * Normalizes `input` to a loudness target and writes `output` (format from its extension:
  * `.mp3`, `.m4a`, `.wav`, `.flac`), on the libuv thread pool.
  *
@@ -274,7 +391,10 @@ export interface NormalizeOptions {
 export interface OutputReport {
   /** Where the output was written. */
   path: string
-  /** `mp3`, `wav` or `flac`, from the output's extension. */
+  /**
+   * `mp3`, `m4a`, `wav` or `flac`, from the output's extension; `hls` for a variant of
+   * an HLS ladder (`path` is then its media playlist).
+   */
   format: OutputFormat
   /** Sample rate, Hz. */
   sampleRate: number
@@ -295,9 +415,14 @@ export interface OutputReport {
   attempts: number
   /** The gain applied to this output, dB. */
   gainDb: number
+  /**
+   * For an HLS variant (`format` `hls`): what the master playlist declares about it.
+   * `null` for a file output.
+   */
+  variant: VariantReport | null
 }
 
-/** What a normalize job did and measured. */
+/** What a normalize or hls job did and measured. */
 export interface Report {
   /** The input, as measured in pass 1. */
   input: Analysis
@@ -309,8 +434,10 @@ export interface Report {
   gainDb: number
   /** Whether the true-peak limiter had to reduce gain anywhere. */
   limiterActive: boolean
-  /** Every written output, measured on the decoded file. */
+  /** Every written output, measured on the decoded file (for `hls()`, one per variant). */
   outputs: Array<OutputReport>
+  /** The master playlist an `hls()` job wrote; `null` for `normalize()`. */
+  masterPlaylist: string | null
   /** Wall time of the whole job, seconds. */
   elapsedS: number
   /** Where the time went. */
@@ -329,4 +456,24 @@ export interface Timings {
   verifyS: number
   /** Decode passes over the input, all stages together. */
   inputDecodes: number
+}
+
+/** One variant of an HLS ladder, as its master playlist entry describes it. */
+export interface VariantReport {
+  /** The variant's name (`low`, `med`, `high`, or the caller's). */
+  name: string
+  /** Segment container. */
+  container: HlsContainer
+  /** Codec of the segments. */
+  codec: HlsCodec
+  /** The RFC 6381 codec string of the master playlist (`mp4a.40.2`). */
+  codecs: string
+  /** The bit rate the encoder was asked for, bits per second. */
+  nominalBitRate: number
+  /** Peak segment bit rate (RFC 8216 §4.1), as `BANDWIDTH` declares it, bits per second. */
+  bandwidth: number
+  /** Average segment bit rate, as `AVERAGE-BANDWIDTH` declares it, bits per second. */
+  averageBandwidth: number
+  /** Media segments written. */
+  segments: number
 }

@@ -836,4 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.analyze = nativeBinding.analyze
+module.exports.hls = nativeBinding.hls
 module.exports.normalize = nativeBinding.normalize

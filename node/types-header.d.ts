@@ -27,8 +27,26 @@ export type Mode = 'linear' | 'dynamic'
 /** Containers loudcore reads, recognised from the content (never from the file name). */
 export type InputFormat = 'mp3' | 'adts' | 'mp4' | 'flac' | 'wav' | 'ogg'
 
-/** Formats loudcore writes, chosen by the output's extension. */
-export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac'
+/**
+ * Formats loudcore writes, chosen by the output's extension; `hls` marks a variant of an
+ * HLS ladder in a `Report` (its `path` is the media playlist).
+ */
+export type OutputFormat = 'mp3' | 'm4a' | 'wav' | 'flac' | 'hls'
+
+/**
+ * Segment container of an HLS ladder: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with
+ * ID3 timestamps) or `fmp4` (fragmented MP4).
+ */
+export type HlsContainer = 'ts' | 'packed' | 'fmp4'
+
+/** Codec of every rung of an HLS ladder: `aac` (AAC-LC, default) or `mp3`. */
+export type HlsCodec = 'aac' | 'mp3'
+
+/**
+ * File layout of an HLS ladder: `nested` (default: `NAME/playlist.m3u8` +
+ * `NAME/segment_00000.ts`) or `flat` (`NAME.m3u8` + `NAME_000.aac`).
+ */
+export type HlsLayout = 'nested' | 'flat'
 
 /**
  * The `code` of every error loudcore rejects with.

@@ -132,7 +132,7 @@ def test_invalid_options_are_value_errors(
 
 
 def test_unknown_output_extension(signals: Path, out_dir: Path) -> None:
-    with pytest.raises(loudcore.InvalidOptionsError, match=r"o\.xyz.*\.mp3, \.wav, \.flac"):
+    with pytest.raises(loudcore.InvalidOptionsError, match=r"o\.xyz.*\.mp3, \.m4a, \.wav, \.flac"):
         loudcore.normalize(signals / "quiet.wav", out_dir / "o.xyz")
 
 

@@ -48,8 +48,11 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
         "x: str = a.integrated_lufs\n"
         "loudcore.normalize('in.wav', 'out.mp3', target_lufs='loud')\n"
         "loudcore.normalize('in.wav', 'out.mp3', targt_lufs=-14.0)\n"
+        "loudcore.hls('in.wav', 'ladder', variants=[48000])\n"
+        "b: str = loudcore.hls('in.wav', 'ladder').master_playlist\n"
+        "loudcore.hls('in.wav', 'ladder', segment_seconds='10', bitrate=128000)\n"
     )
     r = mypy("mypy", "--strict", str(bad))
     assert r.returncode != 0
-    for line in (2, 3, 4, 5):
+    for line in (2, 3, 4, 5, 6, 7, 8):
         assert f"bad.py:{line}: error" in r.stdout, r.stdout

@@ -57,6 +57,39 @@ async def async_service(path: Path) -> float | None:
     return a.integrated_lufs
 
 
+def ladder(upload: bytes, dest: Path) -> list[int]:
+    token = loudcore.CancelToken()
+    r: loudcore.Report = loudcore.hls(
+        upload,
+        dest,
+        variants=["low=48k@24000", "high=128k@44100"],
+        segment_seconds=6.0,
+        container="fmp4",
+        codec="aac",
+        layout="flat",
+        preset="apple-music",
+        name="upload.wav",
+        on_progress=progress,
+        cancel=token,
+    )
+    master: str | None = r.master_playlist
+    bandwidths: list[int] = []
+    for o in r.outputs:
+        v: loudcore.VariantReport | None = o.variant
+        if v is not None:
+            codecs: str = v.codecs
+            segments: int = v.segments
+            print(v.name, v.container, v.codec, codecs, v.nominal_bit_rate, v.average_bandwidth, segments)
+            bandwidths.append(v.bandwidth)
+    print(master)
+    return bandwidths
+
+
+async def async_ladder(path: Path) -> str | None:
+    r = await loudcore.hls_async(path, path.parent / "ladder", container="packed")
+    return r.master_playlist
+
+
 async def cancellable(path: Path) -> loudcore.Report:
     task: asyncio.Task[loudcore.Report] = asyncio.create_task(loudcore.normalize_async(path, "out.wav"))
     return await task

@@ -368,6 +368,170 @@ def test_error_variants_are_one_per_class():
 
 
 # --------------------------------------------------------------------------------------
+# hls
+
+
+def media_uris(playlist: Path):
+    """The URIs a playlist names: its non-tag lines and any EXT-X-MAP init segment."""
+    text = playlist.read_text()
+    assert text.startswith("#EXTM3U"), playlist
+    out = []
+    for line in text.splitlines():
+        m = re.match(r'#EXT-X-MAP:.*URI="([^"]+)"', line)
+        if m:
+            out.append(m.group(1))
+        elif line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def check_ladder(master: Path):
+    """Every media playlist the master names exists, and every segment each of them names."""
+    media = [master.parent / u for u in media_uris(master)]
+    for m in media:
+        assert m.is_file(), m
+        segments = media_uris(m)
+        assert segments, m
+        for seg in segments:
+            assert (m.parent / seg).is_file(), (m, seg)
+    return media
+
+
+@pytest.fixture(scope="module")
+def sine_25s(tmp_path_factory) -> Path:
+    """Stereo 1 kHz at -30 dBFS, 25 s: three 10 s segments per variant."""
+    return write_wav(tmp_path_factory.mktemp("hls") / "sine25.wav", sine_stereo(25.0, -30.0))
+
+
+def test_hls_options_defaults_mirror_the_core():
+    o = lf.HlsOptions()
+    assert (o.variants, o.segment_seconds, o.container, o.codec, o.layout) == (
+        [],
+        10.0,
+        "ts",
+        "aac",
+        "nested",
+    )
+    assert (o.target_lufs, o.true_peak_dbtp, o.preset, o.mode, o.max_attempts) == (
+        None,
+        None,
+        None,
+        "linear",
+        None,
+    )
+    assert o.limits == lf.default_limits() and o.decode == lf.DecodeOptions()
+
+
+def test_hls_default_ladder(sine_25s, tmp_path):
+    out = tmp_path / "ladder"
+    rec = Recorder()
+    r = lf.hls(path(sine_25s), str(out), lf.HlsOptions(), progress=rec)
+    assert_monotonic_to_one(rec.calls)
+    assert (r.target_lufs, r.true_peak_dbtp) == (-14.0, -1.0)
+    assert r.master_playlist == str(out / "master.m3u8")
+    master = Path(r.master_playlist)
+    assert master.is_file()
+    media = check_ladder(master)
+    assert len(media) == 3 and len(r.outputs) == 3
+    rungs = []
+    for o in r.outputs:
+        v = o.variant
+        assert isinstance(v, lf.VariantReport)
+        assert o.format == "hls" and o.verified
+        assert Path(o.path) == out / v.name / "playlist.m3u8" and Path(o.path) in media
+        assert o.integrated_lufs == pytest.approx(-14.0, abs=TOL_LU)
+        assert o.true_peak_dbtp <= -1.0
+        assert o.duration_s == pytest.approx(25.0, abs=0.05)
+        assert (v.container, v.codec, v.codecs) == ("ts", "aac", "mp4a.40.2")
+        assert v.bandwidth >= v.average_bandwidth > 0
+        assert v.segments == len(media_uris(Path(o.path))) == 3
+        rungs.append((v.nominal_bit_rate, o.sample_rate))
+    assert sorted(rungs) == [(48000, 24000), (64000, 32000), (128000, 44100)]
+    assert len({o.variant.name for o in r.outputs}) == 3
+
+
+def test_hls_flat_packed_named_rungs_from_bytes(tmp_path):
+    data = (write_wav(tmp_path / "src.wav", sine_stereo(12.0, -24.0))).read_bytes()
+    out = tmp_path / "flat"
+    r = lf.hls(
+        lf.AudioInput.BYTES(data=data, name="upload.wav"),
+        str(out),
+        lf.HlsOptions(
+            variants=["high=128k@44100", "low=64k@32000"],
+            container="packed",
+            layout="flat",
+            segment_seconds=6.0,
+            target_lufs=-16.0,
+        ),
+    )
+    for f in ("master.m3u8", "high.m3u8", "high_000.aac", "low.m3u8", "low_000.aac"):
+        assert (out / f).is_file(), f
+    assert r.master_playlist == str(out / "master.m3u8")
+    check_ladder(out / "master.m3u8")
+    assert sorted(o.variant.name for o in r.outputs) == ["high", "low"]
+    for o in r.outputs:
+        v = o.variant
+        assert Path(o.path) == out / f"{v.name}.m3u8"
+        assert (v.container, v.codec, v.codecs) == ("packed", "aac", "mp4a.40.2")
+        assert (v.nominal_bit_rate, o.sample_rate) == (
+            (128000, 44100) if v.name == "high" else (64000, 32000)
+        )
+        assert o.verified and o.integrated_lufs == pytest.approx(-16.0, abs=TOL_LU)
+
+
+def test_normalize_report_has_no_master_or_variant(short_sine, tmp_path):
+    r = lf.normalize(path(short_sine), str(tmp_path / "o.wav"))
+    assert r.master_playlist is None and r.outputs[0].variant is None
+
+
+@pytest.mark.parametrize(
+    "options, expect",
+    [
+        (lf.HlsOptions(variants=["128k"]), "variant"),
+        (lf.HlsOptions(variants=["fast=lots@44100"]), "variant"),
+        (lf.HlsOptions(container="mkv"), "container"),
+        (lf.HlsOptions(codec="opus"), "codec"),
+        (lf.HlsOptions(layout="deep"), "layout"),
+        (lf.HlsOptions(segment_seconds=0.1), "segment"),
+        (lf.HlsOptions(mode="dynamic"), "dynamic"),
+    ],
+)
+def test_hls_invalid_options(short_sine, tmp_path, options, expect):
+    raises(
+        lf.LoudcoreError.InvalidOptions,
+        lambda: lf.hls(path(short_sine), str(tmp_path / "ladder"), options),
+        expect,
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hls_cancelled_job_leaves_no_directory(short_sine, tmp_path):
+    job = lf.Job()
+    job.cancel()
+    with pytest.raises(lf.LoudcoreError.Cancelled) as e:
+        lf.hls(path(short_sine), str(tmp_path / "ladder"), lf.HlsOptions(), job=job)
+    assert short_sine.name in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hls_cancel_while_rendering_leaves_nothing(sine_25s, tmp_path):
+    class StopAtRender(lf.ProgressListener):
+        def __init__(self):
+            self.stages = []
+
+        def on_progress(self, stage, fraction):
+            self.stages.append(stage)
+            return stage != "render"
+
+    job = lf.Job()
+    listener = StopAtRender()
+    with pytest.raises(lf.LoudcoreError.Cancelled):
+        lf.hls(path(sine_25s), str(tmp_path / "ladder"), lf.HlsOptions(), job=job, progress=listener)
+    assert "render" in listener.stages and job.is_cancelled()
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
 # the Kotlin and Swift bindings
 
 
@@ -376,7 +540,7 @@ def test_kotlin_and_swift_were_generated_with_the_functions(generated):
     swift = list(generated.rglob("loudcore_ffi.swift"))
     assert len(kt) == 1 and len(swift) == 1, sorted(str(p) for p in generated.rglob("*"))
     kt_src, swift_src = kt[0].read_text(), swift[0].read_text()
-    for f in ("analyze", "normalize", "defaultLimits"):
+    for f in ("analyze", "normalize", "hls", "defaultLimits"):
         assert f"fun `{f}`(" in kt_src or f"fun {f}(" in kt_src, f
         assert f"func {f}(" in swift_src, f
     assert "interface ProgressListener" in kt_src
@@ -386,6 +550,6 @@ def test_kotlin_and_swift_were_generated_with_the_functions(generated):
     assert "enum LoudcoreError" in swift_src
     assert (generated / "loudcore_ffiFFI.h").is_file()
     assert (generated / "loudcore_ffiFFI.modulemap").is_file()
-    # hls is not in the core yet, so not in the binding either.
-    assert not hasattr(lf, "hls")
-    assert not re.search(r"\bhls\b", kt_src + swift_src, re.IGNORECASE)
+    for record in ("HlsOptions", "VariantReport"):
+        assert f"data class {record}" in kt_src, record
+        assert f"struct {record}" in swift_src, record

@@ -6,8 +6,6 @@
 //! - `error.rs` maps `loudcore::Error` to a JS `Error` with a `code`.
 //! - `task.rs` is the one place that schedules work: on the libuv thread pool, with
 //!   progress through a thread-safe function and cancellation from an `AbortSignal`.
-//!
-//! HLS (`hls()`) is not exported yet: the core has no HLS job to map.
 
 mod error;
 mod options;
@@ -17,8 +15,8 @@ mod types;
 use napi::bindgen_prelude::{AsyncTask, Env, Result, Unknown};
 use napi_derive::napi;
 
-pub use options::{AnalyzeOptions, NormalizeOptions};
-pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings};
+pub use options::{AnalyzeOptions, HlsOptions, NormalizeOptions};
+pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings, VariantReport};
 
 /// Measures the loudness of `input` (EBU R128 / ITU-R BS.1770-4) on the libuv thread pool.
 ///
@@ -63,4 +61,31 @@ pub fn normalize(
     options: Option<Unknown>,
 ) -> Result<AsyncTask<task::Job>> {
     task::normalize(&env, input, output, options)
+}
+
+/// Normalizes `input` once and writes an audio-only HLS ladder into `outDir`: one media
+/// playlist and its segments per variant, and `master.m3u8`, on the libuv thread pool.
+///
+/// The directory is created, or replaced only once the new ladder is complete and every
+/// variant verified: on an error or an abort it is left as it was. The Promise resolves to
+/// a `Report` with `masterPlaylist` set and one output per variant (`format` `"hls"`,
+/// `path` its media playlist, `variant` what the master playlist declares about it).
+///
+/// ```js
+/// const { hls } = require('loudcore')
+/// const r = await hls(upload, 'ladder', { container: 'packed', layout: 'flat' })
+/// console.log(r.masterPlaylist, r.outputs.map((o) => o.variant?.bandwidth))
+/// ```
+#[napi(
+    ts_args_type = "input: string | Buffer, outDir: string, options?: HlsOptions | null",
+    ts_return_type = "Promise<Report>",
+    catch_unwind
+)]
+pub fn hls(
+    env: Env,
+    input: Unknown,
+    out_dir: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<task::Job>> {
+    task::hls(&env, input, out_dir, options)
 }

@@ -118,6 +118,79 @@ pub struct NormalizeOptions<'a> {
     pub signal: Option<Object<'a>>,
 }
 
+/// Options of `hls()`. Every field is optional. The loudness targets work as in
+/// `normalize()`; bit rate and sample rate are set per variant.
+#[napi(object, object_to_js = false)]
+pub struct HlsOptions<'a> {
+    /// The rungs, `[NAME=]BITRATE@RATE`: `48k@24000`, `high=128k@44100`. Default
+    /// `48k@24000`, `64k@32000`, `128k@44100`.
+    pub variants: Option<Vec<String>>,
+    /// Target segment duration, seconds (1 to 60). Default 10.
+    pub segment_seconds: Option<f64>,
+    /// Segment container: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with ID3
+    /// timestamps) or `fmp4`.
+    #[napi(ts_type = "HlsContainer")]
+    pub container: Option<String>,
+    /// Codec of every rung: `aac` (AAC-LC, default) or `mp3`.
+    #[napi(ts_type = "HlsCodec")]
+    pub codec: Option<String>,
+    /// `nested` (default): `NAME/playlist.m3u8` + `NAME/segment_00000.ts`; `flat`:
+    /// `NAME.m3u8` + `NAME_000.aac`.
+    #[napi(ts_type = "HlsLayout")]
+    pub layout: Option<String>,
+    /// Integrated loudness to reach, LUFS. Default -14 (or the preset's).
+    pub target_lufs: Option<f64>,
+    /// True-peak ceiling, dBTP. Default -1 (or the preset's).
+    pub true_peak_dbtp: Option<f64>,
+    /// Loudness-range target, LU (dynamic mode only).
+    pub lra_lu: Option<f64>,
+    /// A named target that sets `targetLufs` and `truePeakDbtp`.
+    #[napi(ts_type = "Preset")]
+    pub preset: Option<String>,
+    /// `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
+    /// is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
+    #[napi(ts_type = "Mode")]
+    pub mode: Option<String>,
+    /// Renders allowed per variant before giving up on the target. Default 4.
+    pub max_attempts: Option<f64>,
+    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
+    pub max_bytes: Option<f64>,
+    /// Shortest accepted duration, seconds. Default 0.
+    pub min_duration_s: Option<f64>,
+    /// Longest accepted duration, seconds. Default 24 hours.
+    pub max_duration_s: Option<f64>,
+    /// Most channels accepted. Default 8.
+    pub max_channels: Option<f64>,
+    /// Lowest sample rate accepted, Hz. Default 8000.
+    pub min_sample_rate: Option<f64>,
+    /// Highest sample rate accepted, Hz. Default 192000.
+    pub max_sample_rate: Option<f64>,
+    /// Containers accepted, judged by content. Default: all that loudcore reads.
+    #[napi(ts_type = "Array<InputFormat>")]
+    pub allowed_formats: Option<Vec<String>>,
+    /// Fail on the first damaged frame instead of skipping it (and counting it in
+    /// `skippedFrames`). Default false.
+    pub strict: Option<bool>,
+    /// Accept an input that ends before its headers say it should, with a warning, instead
+    /// of failing with `CORRUPT_INPUT`. Default false.
+    pub allow_truncated: Option<bool>,
+    /// Decoder threads for this job, 1 to 8. Default 2.
+    pub threads: Option<f64>,
+    /// The name error messages use for a `Buffer` input (default `<bytes>`).
+    pub name: Option<String>,
+    /// Called on the main thread as the job advances: `stage` and the fraction of the whole
+    /// job done (0 to 1, never decreasing, the last call 1). Calls are throttled to about
+    /// every 1% or 250 ms and all arrive before the Promise settles. If the callback throws,
+    /// the job stops, nothing is written, and the Promise rejects with what it threw.
+    #[napi(ts_type = "(stage: Stage, fraction: number) => void")]
+    pub on_progress: Option<ProgressCallback<'a>>,
+    /// Aborting it stops the job at its next block, leaves the output directory as it was
+    /// and rejects the Promise with code `CANCELLED`. Aborting after the job finished has
+    /// no effect.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
+
 /// A JS number that must be a whole number in `T`'s range.
 fn whole<T: TryFrom<u64>>(name: &str, v: f64) -> Mapped<T> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64 {
@@ -214,5 +287,54 @@ pub(crate) fn normalize(o: &mut NormalizeOptions) -> Mapped<loudcore::NormalizeO
         limits,
         decode,
         ..Default::default()
+    })
+}
+
+/// The data part of hls's options; `onProgress` and `signal` are wired in `task.rs`.
+pub(crate) fn hls(o: &mut HlsOptions) -> Mapped<loudcore::HlsOptions> {
+    let (limits, decode) = limits_and_decode!(&mut *o);
+    let defaults = loudcore::HlsOptions::default();
+    Ok(loudcore::HlsOptions {
+        variants: o
+            .variants
+            .iter()
+            .flatten()
+            .map(|v| v.parse())
+            .collect::<Mapped<_>>()?,
+        segment_seconds: o.segment_seconds.unwrap_or(defaults.segment_seconds),
+        container: o
+            .container
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or(defaults.container),
+        codec: o
+            .codec
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or(defaults.codec),
+        layout: o
+            .layout
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or(defaults.layout),
+        normalize: loudcore::NormalizeOptions {
+            target_lufs: o.target_lufs,
+            true_peak_dbtp: o.true_peak_dbtp,
+            lra_lu: o.lra_lu,
+            preset: o.preset.as_deref().map(str::parse).transpose()?,
+            mode: o
+                .mode
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            max_attempts: opt_whole("maxAttempts", o.max_attempts)?,
+            limits,
+            decode,
+            ..Default::default()
+        },
     })
 }

@@ -21,7 +21,9 @@ use napi::threadsafe_function::{
 };
 
 use crate::error::{self, Mapped, invalid};
-use crate::options::{self, AnalyzeOptions, NormalizeOptions, ProgressArgs, ProgressCallback};
+use crate::options::{
+    self, AnalyzeOptions, HlsOptions, NormalizeOptions, ProgressArgs, ProgressCallback,
+};
 use crate::types::{Analysis, Report};
 
 /// How long a finished job waits for its last progress calls to reach JavaScript, so that
@@ -94,6 +96,42 @@ pub(crate) fn normalize(
     }))
 }
 
+/// `hls(input, outDir, options)`.
+pub(crate) fn hls(
+    env: &Env,
+    input: Unknown,
+    out_dir: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<Job>> {
+    let cancel = CancelToken::new();
+    let mut hooks = Hooks::default();
+    let work = (|| {
+        let mut o: Option<HlsOptions> = parse_options(options)?;
+        let name = o.as_mut().and_then(|o| o.name.take());
+        let input = input_from(input, name)?;
+        let out_dir: String = parse(Some(out_dir), "outDir (a path)")?
+            .ok_or_else(|| invalid("outDir must be a path"))?;
+        let mut opts = match o.as_mut() {
+            Some(o) => options::hls(o)?,
+            None => loudcore::HlsOptions::default(),
+        };
+        if let Some(o) = o {
+            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
+        }
+        opts.normalize.cancel = Some(cancel.clone());
+        opts.normalize.on_progress = hooks.progress_fn(&cancel);
+        Ok(Work::Hls {
+            input,
+            out_dir: PathBuf::from(out_dir),
+            opts,
+        })
+    })();
+    Ok(AsyncTask::new(Job {
+        work: Some(work),
+        hooks,
+    }))
+}
+
 /// Converts a JS argument, turning a type mismatch into `INVALID_OPTIONS`.
 fn parse<T: FromNapiValue>(v: Option<Unknown>, what: &str) -> Mapped<Option<T>> {
     let Some(v) = v else { return Ok(None) };
@@ -149,6 +187,11 @@ enum Work {
         output: PathBuf,
         opts: loudcore::NormalizeOptions,
     },
+    Hls {
+        input: Input,
+        out_dir: PathBuf,
+        opts: loudcore::HlsOptions,
+    },
 }
 
 /// What a job produced, before conversion to JS on the main thread.
@@ -160,7 +203,9 @@ pub enum Done {
 impl Work {
     fn run(self) -> loudcore::Result<Done> {
         let file = match &self {
-            Work::Analyze { input, .. } | Work::Normalize { input, .. } => input.name(),
+            Work::Analyze { input, .. }
+            | Work::Normalize { input, .. }
+            | Work::Hls { input, .. } => input.name(),
         };
         // The core catches its own panics; this catches the binding's.
         catch_unwind(AssertUnwindSafe(|| match self {
@@ -172,12 +217,17 @@ impl Work {
                 output,
                 opts,
             } => loudcore::normalize(&input, &output, &opts).map(Done::Report),
+            Work::Hls {
+                input,
+                out_dir,
+                opts,
+            } => loudcore::hls(&input, &out_dir, &opts).map(Done::Report),
         }))
         .unwrap_or_else(|p| Err(error::panicked(file, p.as_ref())))
     }
 }
 
-/// One `analyze` or `normalize` call.
+/// One `analyze`, `normalize` or `hls` call.
 pub struct Job {
     /// The work, or why it cannot start (invalid arguments); taken by `compute`.
     work: Option<Mapped<Work>>,

@@ -56,7 +56,8 @@ pub struct CurvePoint {
 pub struct OutputReport {
     /// Where the output was written.
     pub path: String,
-    /// `mp3`, `m4a`, `wav` or `flac`, from the output's extension.
+    /// `mp3`, `m4a`, `wav` or `flac`, from the output's extension; `hls` for a variant of
+    /// an HLS ladder (`path` is then its media playlist).
     #[napi(ts_type = "OutputFormat")]
     pub format: String,
     /// Sample rate, Hz.
@@ -78,6 +79,32 @@ pub struct OutputReport {
     pub attempts: u32,
     /// The gain applied to this output, dB.
     pub gain_db: f64,
+    /// For an HLS variant (`format` `hls`): what the master playlist declares about it.
+    /// `null` for a file output.
+    pub variant: Option<VariantReport>,
+}
+
+/// One variant of an HLS ladder, as its master playlist entry describes it.
+#[napi(object, object_from_js = false)]
+pub struct VariantReport {
+    /// The variant's name (`low`, `med`, `high`, or the caller's).
+    pub name: String,
+    /// Segment container.
+    #[napi(ts_type = "HlsContainer")]
+    pub container: String,
+    /// Codec of the segments.
+    #[napi(ts_type = "HlsCodec")]
+    pub codec: String,
+    /// The RFC 6381 codec string of the master playlist (`mp4a.40.2`).
+    pub codecs: String,
+    /// The bit rate the encoder was asked for, bits per second.
+    pub nominal_bit_rate: u32,
+    /// Peak segment bit rate (RFC 8216 §4.1), as `BANDWIDTH` declares it, bits per second.
+    pub bandwidth: f64,
+    /// Average segment bit rate, as `AVERAGE-BANDWIDTH` declares it, bits per second.
+    pub average_bandwidth: f64,
+    /// Media segments written.
+    pub segments: u32,
 }
 
 /// Wall time per stage, seconds.
@@ -95,8 +122,8 @@ pub struct Timings {
     pub input_decodes: u32,
 }
 
-/// What a normalize job did and measured.
-#[napi(object, object_from_js = false)]
+/// What a normalize or hls job did and measured.
+#[napi(object, use_nullable = true, object_from_js = false)]
 pub struct Report {
     /// The input, as measured in pass 1.
     pub input: Analysis,
@@ -108,8 +135,10 @@ pub struct Report {
     pub gain_db: f64,
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
-    /// Every written output, measured on the decoded file.
+    /// Every written output, measured on the decoded file (for `hls()`, one per variant).
     pub outputs: Vec<OutputReport>,
+    /// The master playlist an `hls()` job wrote; `null` for `normalize()`.
+    pub master_playlist: Option<String>,
     /// Wall time of the whole job, seconds.
     pub elapsed_s: f64,
     /// Where the time went.
@@ -162,6 +191,16 @@ impl From<loudcore::OutputReport> for OutputReport {
             verified: o.verified,
             attempts: o.attempts,
             gain_db: o.gain_db,
+            variant: o.variant.map(|v| VariantReport {
+                name: v.name,
+                container: v.container.as_str().to_string(),
+                codec: v.codec.as_str().to_string(),
+                codecs: v.codecs,
+                nominal_bit_rate: v.nominal_bit_rate,
+                bandwidth: v.bandwidth as f64,
+                average_bandwidth: v.average_bandwidth as f64,
+                segments: u32::try_from(v.segments).unwrap_or(u32::MAX),
+            }),
         }
     }
 }
@@ -175,6 +214,7 @@ impl From<loudcore::Report> for Report {
             gain_db: r.gain_db,
             limiter_active: r.limiter_active,
             outputs: r.outputs.into_iter().map(Into::into).collect(),
+            master_playlist: r.master_playlist,
             elapsed_s: r.elapsed_s,
             timings: Timings {
                 analyze_s: r.timings.analyze_s,

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use loudcore::{CancelToken, ProgressFn};
 
-/// A handle that cancels a running `analyze` or `normalize` from any thread. Pass it to the
-/// call, then call `cancel()`; the call returns `LoudcoreError.Cancelled` at its next block
-/// and leaves no partial output. A cancelled Job stays cancelled: use a new one per call.
+/// A handle that cancels a running `analyze`, `normalize` or `hls` from any thread. Pass it
+/// to the call, then call `cancel()`; the call returns `LoudcoreError.Cancelled` at its next
+/// block and leaves no partial output. A cancelled Job stays cancelled: use a new one per call.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct Job {
     token: CancelToken,

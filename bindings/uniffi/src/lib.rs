@@ -3,7 +3,7 @@
 //! through a `Job` handle, and one error enum with a variant per error class.
 //!
 //! Thin by design: every function maps foreign types to the core's, calls the core, and maps
-//! the result back. `hls` is not here because the core has no HLS job yet.
+//! the result back.
 
 mod error;
 mod job;
@@ -14,8 +14,8 @@ use std::sync::Arc;
 pub use error::LoudcoreError;
 pub use job::{Job, ProgressListener};
 pub use types::{
-    Analysis, AnalyzeOptions, AudioInput, CurvePoint, DecodeOptions, Limits, NormalizeOptions,
-    OutputReport, Report, Timings,
+    Analysis, AnalyzeOptions, AudioInput, CurvePoint, DecodeOptions, HlsOptions, Limits,
+    NormalizeOptions, OutputReport, Report, Timings, VariantReport,
 };
 
 uniffi::setup_scaffolding!();
@@ -64,6 +64,36 @@ pub fn normalize(
             ..options.into_core()?
         };
         Ok(loudcore::normalize(&input.into_core(), output, &opts)?.into())
+    })
+}
+
+/// Normalizes an input once and writes an audio-only HLS ladder into `out_dir`: one media
+/// playlist and its segments per variant, and `master.m3u8`. The directory is created, or
+/// replaced only once the new ladder is complete and every variant verified; on error or
+/// cancellation it is left as it was. `Report.master_playlist` is set and every output is
+/// a variant (`format` `"hls"`, `path` its media playlist, `variant` its master entry).
+///
+/// Runs on the calling thread until done: call it off the UI thread.
+#[uniffi::export(default(job = None, progress = None, options))]
+pub fn hls(
+    input: AudioInput,
+    out_dir: String,
+    options: HlsOptions,
+    job: Option<Arc<Job>>,
+    progress: Option<Arc<dyn ProgressListener>>,
+) -> Result<Report, LoudcoreError> {
+    error::guard(&input.label(), || {
+        let (cancel, on_progress) = job::control(job, progress);
+        let core = options.into_core()?;
+        let opts = loudcore::HlsOptions {
+            normalize: loudcore::NormalizeOptions {
+                cancel,
+                on_progress,
+                ..core.normalize
+            },
+            ..core
+        };
+        Ok(loudcore::hls(&input.into_core(), out_dir, &opts)?.into())
     })
 }
 

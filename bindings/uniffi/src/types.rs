@@ -232,6 +232,84 @@ impl NormalizeOptions {
     }
 }
 
+/// Options of `hls`: the ladder (`variants`, `segment_seconds`, `container`, `codec`,
+/// `layout`) and the loudness targets and input checks of `normalize`. Bit rate and sample
+/// rate are set per variant.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct HlsOptions {
+    /// The rungs, `[name=]bitrate@sample_rate` (`"48k@24000"`, `"high=128k@44100"`).
+    /// Empty (default): 48k@24000, 64k@32000 and 128k@44100.
+    #[uniffi(default = [])]
+    pub variants: Vec<String>,
+    /// Target segment duration in seconds (1 to 60). Default 10.
+    #[uniffi(default = 10.0)]
+    pub segment_seconds: f64,
+    /// Segment container: `"ts"` (MPEG-TS, default), `"packed"` (raw ADTS/MP3 with ID3
+    /// timestamps) or `"fmp4"`.
+    #[uniffi(default = "ts")]
+    pub container: String,
+    /// Codec of every rung: `"aac"` (AAC-LC, default) or `"mp3"`.
+    #[uniffi(default = "aac")]
+    pub codec: String,
+    /// `"nested"` (default: `name/playlist.m3u8` + `name/segment_00000.ts`) or `"flat"`
+    /// (`name.m3u8` + `name_000.aac`).
+    #[uniffi(default = "nested")]
+    pub layout: String,
+    /// Integrated loudness to reach, LUFS. `None`: the preset's, else -14.
+    #[uniffi(default = None)]
+    pub target_lufs: Option<f64>,
+    /// True-peak ceiling, dBTP. `None`: the preset's, else -1.
+    #[uniffi(default = None)]
+    pub true_peak_dbtp: Option<f64>,
+    /// Loudness-range target (dynamic mode only).
+    #[uniffi(default = None)]
+    pub lra_lu: Option<f64>,
+    /// A named target: `spotify`, `apple-music`, `youtube`, `amazon`, `tidal`, `deezer`,
+    /// `podcast`, `ebu-r128`, `atsc-a85`.
+    #[uniffi(default = None)]
+    pub preset: Option<String>,
+    /// `linear` (default). `dynamic` is not supported yet and is refused, never substituted.
+    #[uniffi(default = "linear")]
+    pub mode: String,
+    /// Limits the input must meet.
+    #[uniffi(default)]
+    pub limits: Limits,
+    /// How damaged input is treated.
+    #[uniffi(default)]
+    pub decode: DecodeOptions,
+    /// Renders allowed per variant before giving up on the target (`None`: 4).
+    #[uniffi(default = None)]
+    pub max_attempts: Option<u32>,
+}
+
+impl HlsOptions {
+    /// The core's options, without cancellation and progress (the caller adds those).
+    pub(crate) fn into_core(self) -> Result<loudcore::HlsOptions, LoudcoreError> {
+        Ok(loudcore::HlsOptions {
+            variants: self
+                .variants
+                .iter()
+                .map(|v| v.parse())
+                .collect::<Result<_, loudcore::Error>>()?,
+            segment_seconds: self.segment_seconds,
+            container: self.container.parse()?,
+            codec: self.codec.parse()?,
+            layout: self.layout.parse()?,
+            normalize: loudcore::NormalizeOptions {
+                target_lufs: self.target_lufs,
+                true_peak_dbtp: self.true_peak_dbtp,
+                lra_lu: self.lra_lu,
+                preset: self.preset.as_deref().map(str::parse).transpose()?,
+                mode: self.mode.parse()?,
+                limits: self.limits.try_into()?,
+                decode: self.decode.into(),
+                max_attempts: self.max_attempts,
+                ..Default::default()
+            },
+        })
+    }
+}
+
 /// Momentary and short-term loudness at one point in time.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct CurvePoint {
@@ -313,9 +391,9 @@ impl From<loudcore::Analysis> for Analysis {
 /// One written output, measured by decoding the file that was written.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct OutputReport {
-    /// Where the output was written.
+    /// Where the output was written (for an HLS variant: its media playlist).
     pub path: String,
-    /// `"mp3"`, `"wav"` or `"flac"`.
+    /// `"mp3"`, `"m4a"`, `"wav"` or `"flac"`; `"hls"` for a variant of an HLS ladder.
     pub format: String,
     pub sample_rate: u32,
     pub channels: u32,
@@ -335,6 +413,29 @@ pub struct OutputReport {
     pub attempts: u32,
     /// The gain applied to this output, in dB.
     pub gain_db: f64,
+    /// For an HLS variant (`format` `"hls"`): what the master playlist declares about it.
+    pub variant: Option<VariantReport>,
+}
+
+/// One variant of an HLS ladder, as its master playlist entry describes it.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct VariantReport {
+    /// The variant's name (`low`, `med`, `high`, or the caller's).
+    pub name: String,
+    /// Segment container: `"ts"`, `"packed"` or `"fmp4"`.
+    pub container: String,
+    /// `"aac"` or `"mp3"`.
+    pub codec: String,
+    /// The RFC 6381 codec string of the master playlist (`"mp4a.40.2"`).
+    pub codecs: String,
+    /// The bit rate the encoder was asked for, bits per second.
+    pub nominal_bit_rate: u32,
+    /// Peak segment bit rate (RFC 8216 §4.1), as `BANDWIDTH` declares it, bits per second.
+    pub bandwidth: u64,
+    /// Average segment bit rate, as `AVERAGE-BANDWIDTH` declares it, bits per second.
+    pub average_bandwidth: u64,
+    /// Media segments written.
+    pub segments: u64,
 }
 
 /// Wall time per stage, in seconds.
@@ -348,7 +449,7 @@ pub struct Timings {
     pub input_decodes: u32,
 }
 
-/// What a normalize job did and measured.
+/// What a normalize or hls job did and measured.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Report {
     /// The input, as measured in pass 1.
@@ -362,6 +463,8 @@ pub struct Report {
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
     pub outputs: Vec<OutputReport>,
+    /// The master playlist an `hls` job wrote; `None` for `normalize`.
+    pub master_playlist: Option<String>,
     /// Wall time of the whole job.
     pub elapsed_s: f64,
     /// Where the time went.
@@ -392,8 +495,19 @@ impl From<loudcore::Report> for Report {
                     verified: o.verified,
                     attempts: o.attempts,
                     gain_db: o.gain_db,
+                    variant: o.variant.map(|v| VariantReport {
+                        name: v.name,
+                        container: v.container.as_str().to_string(),
+                        codec: v.codec.as_str().to_string(),
+                        codecs: v.codecs,
+                        nominal_bit_rate: v.nominal_bit_rate,
+                        bandwidth: v.bandwidth,
+                        average_bandwidth: v.average_bandwidth,
+                        segments: v.segments as u64,
+                    }),
                 })
                 .collect(),
+            master_playlist: r.master_playlist,
             elapsed_s: r.elapsed_s,
             timings: Timings {
                 analyze_s: r.timings.analyze_s,

@@ -3,16 +3,22 @@
 import { readFile } from 'node:fs/promises'
 import {
   analyze,
+  hls,
   normalize,
   type Analysis,
   type AnalyzeOptions,
   type ErrorCode,
+  type HlsCodec,
+  type HlsContainer,
+  type HlsLayout,
+  type HlsOptions,
   type LoudcoreError,
   type NormalizeOptions,
   type OutputReport,
   type Preset,
   type Report,
   type Stage,
+  type VariantReport,
 } from '../..'
 
 async function worker(uploadPath: string, out: string, signal: AbortSignal): Promise<number> {
@@ -51,6 +57,42 @@ async function measure(path: string): Promise<void> {
   await analyze(path)
 }
 
+async function ladder(upload: Buffer, dir: string, signal: AbortSignal): Promise<string[]> {
+  const container: HlsContainer = 'fmp4'
+  const codec: HlsCodec = 'aac'
+  const layout: HlsLayout = 'flat'
+  const options: HlsOptions = {
+    variants: ['low=48k@24000', 'high=128k@44100'],
+    segmentSeconds: 6,
+    container,
+    codec,
+    layout,
+    preset: 'apple-music',
+    targetLufs: -16,
+    truePeakDbtp: -1,
+    mode: 'linear',
+    maxAttempts: 3,
+    maxDurationS: 3600,
+    allowedFormats: ['mp3', 'wav'],
+    strict: false,
+    allowTruncated: false,
+    threads: 2,
+    name: 'upload.wav',
+    onProgress: (stage: Stage, fraction: number) => console.log(stage, fraction),
+    signal,
+  }
+  const r: Report = await hls(upload, dir, options)
+  // normalize() leaves it null: the type says so.
+  const master: string = r.masterPlaylist ?? 'none'
+  const lines: string[] = [master]
+  for (const o of r.outputs) {
+    const v: VariantReport | null = o.variant
+    if (v) lines.push(`${v.name} ${v.container} ${v.codec} ${v.codecs} ${v.nominalBitRate} ${v.bandwidth} ${v.averageBandwidth} ${v.segments}`)
+  }
+  await hls('in.wav', dir)
+  return lines
+}
+
 function describe(e: unknown): string {
   const err = e as LoudcoreError
   const code: ErrorCode = err.code
@@ -84,7 +126,17 @@ void analyze('in.mp3', { max_duration_s: 10 })
 void analyze(42)
 // @ts-expect-error: not a format loudcore reads
 void analyze('in.mp3', { allowedFormats: ['wma'] })
-// @ts-expect-error: hls is not exported yet
-void import('../..').then((m) => m.hls)
+// @ts-expect-error: the output directory is required
+void hls('in.mp3')
+// @ts-expect-error: not a container
+void hls('in.mp3', 'out', { container: 'mkv' })
+// @ts-expect-error: not a layout
+void hls('in.mp3', 'out', { layout: 'deep' })
+// @ts-expect-error: variants are strings such as '64k@32000'
+void hls('in.mp3', 'out', { variants: [64000] })
+// @ts-expect-error: bit rate and sample rate are set per variant
+void hls('in.mp3', 'out', { bitrate: 128_000 })
+// @ts-expect-error: masterPlaylist may be null
+const master: string = ({} as Report).masterPlaylist
 
-export { worker, measure, describe, preset, notNull }
+export { worker, measure, ladder, describe, preset, notNull, master }
