@@ -43,7 +43,7 @@ print(j["input_i"], j["input_tp"], j["input_lra"], j["input_thresh"], j["target_
 PY
 )
   ffmpeg -nostdin -hide_banner -nostats -y -i "$in" -filter_complex \
-    "[0:a]loudnorm=I=-14:TP=-1:LRA=11:measured_I=$mi:measured_TP=$mtp:measured_LRA=$mlra:measured_thresh=$mth:offset=$off:linear=true,asplit=3[a0][a1][a2];[a0]aresample=24000[o0];[a1]aresample=32000[o1];[a2]aresample=44100[o2]" \
+    "[0:a]loudnorm=I=-14:TP=-1:LRA=11:measured_I=$mi:measured_TP=$mtp:measured_LRA=$mlra:measured_thresh=$mth:offset=$off:linear=true,aformat=channel_layouts=stereo,asplit=3[a0][a1][a2];[a0]aresample=24000[o0];[a1]aresample=32000[o1];[a2]aresample=44100[o2]" \
     -map "[o0]" -map "[o1]" -map "[o2]" -c:a aac -b:a:0 48k -b:a:1 64k -b:a:2 128k \
     -f hls -hls_time 10 -hls_playlist_type vod -hls_segment_filename "$out/v%v/segment_%05d.ts" \
     -master_pl_name master.m3u8 -var_stream_map "a:0 a:1 a:2" "$out/v%v/playlist.m3u8" 2>/dev/null
