@@ -121,7 +121,10 @@ fn ts_mp3() -> &'static Ladder {
 /// Every rule of the issue on the playlists of a ladder.
 fn check_playlists(l: &Ladder, expect_version: u32, codecs: &str) {
     let m = master(&l.dir);
-    assert!(m.independent_segments, "master lacks EXT-X-INDEPENDENT-SEGMENTS");
+    assert!(
+        m.independent_segments,
+        "master lacks EXT-X-INDEPENDENT-SEGMENTS"
+    );
     assert_eq!(m.variants.len(), l.report.outputs.len());
     let mut targets = Vec::new();
     for (v, out) in m.variants.iter().zip(&l.report.outputs) {
@@ -129,7 +132,11 @@ fn check_playlists(l: &Ladder, expect_version: u32, codecs: &str) {
         assert_eq!(v.codecs.as_deref(), Some(codecs));
         assert_eq!(vr.codecs, codecs);
         let playlist = l.dir.join(&v.uri);
-        assert_eq!(Path::new(&out.path), playlist, "report path = the master's URI");
+        assert_eq!(
+            Path::new(&out.path),
+            playlist,
+            "report path = the master's URI"
+        );
         assert_eq!(version_line(&playlist), expect_version, "{}", v.uri);
         let p = media(&playlist);
         assert_eq!(
@@ -386,7 +393,12 @@ fn ts_ladder_playlists_follow_rfc_8216() {
     assert_eq!(names, ["low", "med", "high"]);
     for (o, rate) in l.report.outputs.iter().zip([24_000, 32_000, 44_100]) {
         assert_eq!(o.sample_rate, rate);
-        assert!(l.dir.join(o.variant.as_ref().unwrap().name.clone()).join("segment_00000.ts").is_file());
+        assert!(
+            l.dir
+                .join(o.variant.as_ref().unwrap().name.clone())
+                .join("segment_00000.ts")
+                .is_file()
+        );
     }
     assert_eq!(
         l.report.master_playlist.as_deref(),
@@ -422,7 +434,13 @@ fn packed_flat_ladder_has_the_documented_names_and_timestamps() {
         return;
     }
     let l = packed_aac_flat();
-    for f in ["master.m3u8", "high.m3u8", "high_000.aac", "low.m3u8", "low_000.aac"] {
+    for f in [
+        "master.m3u8",
+        "high.m3u8",
+        "high_000.aac",
+        "low.m3u8",
+        "low_000.aac",
+    ] {
         assert!(l.dir.join(f).is_file(), "{f} is missing");
     }
     check_playlists(l, 3, "mp4a.40.2");
@@ -462,11 +480,18 @@ fn fmp4_ladder_has_an_init_segment_and_decodes_on_target() {
             .lines()
             .find_map(|l| l.strip_prefix("#EXT-X-MAP:URI=\""))
             .expect("EXT-X-MAP");
-        let init = Path::new(&o.path).parent().unwrap().join(map.trim_end_matches('"'));
+        let init = Path::new(&o.path)
+            .parent()
+            .unwrap()
+            .join(map.trim_end_matches('"'));
         let b = std::fs::read(&init).unwrap();
         assert_eq!(&b[4..8], b"ftyp");
         for tag in [b"moov", b"mvex", b"elst", b"esds"] {
-            assert!(b.windows(4).any(|w| w == tag), "init lacks {}", String::from_utf8_lossy(tag));
+            assert!(
+                b.windows(4).any(|w| w == tag),
+                "init lacks {}",
+                String::from_utf8_lossy(tag)
+            );
         }
     }
     for n in 0..3 {
@@ -544,7 +569,11 @@ fn a_failed_or_cancelled_job_leaves_an_existing_ladder_untouched() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, ["input.wav", "ladder", "silence.wav"], "temporary files left behind");
+    assert_eq!(
+        left,
+        ["input.wav", "ladder", "silence.wav"],
+        "temporary files left behind"
+    );
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
         1,
@@ -585,8 +614,7 @@ fn bad_options_are_refused_before_any_work() {
         ),
     ];
     for (what, opts) in bad {
-        let e = loudcore::hls(&Input::from(music.as_path()), &dir, &opts)
-            .expect_err(what);
+        let e = loudcore::hls(&Input::from(music.as_path()), &dir, &opts).expect_err(what);
         assert!(matches!(e, Error::InvalidOptions { .. }), "{what}: {e:?}");
         assert!(!dir.exists(), "{what}: the ladder directory was created");
     }

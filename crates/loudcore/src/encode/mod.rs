@@ -329,7 +329,9 @@ pub(crate) fn new_packet_encoder(
     bitrate: u32,
 ) -> Result<Box<dyn packet::PacketEncoder>> {
     Ok(match codec {
-        crate::hls::HlsCodec::Aac => Box::new(aac::AacEncoder::new(sample_rate, channels, bitrate)?),
+        crate::hls::HlsCodec::Aac => {
+            Box::new(aac::AacEncoder::new(sample_rate, channels, bitrate)?)
+        }
         crate::hls::HlsCodec::Mp3 => Box::new(mp3_packets::Mp3PacketEncoder::new(
             sample_rate,
             channels,

@@ -10,13 +10,13 @@ use super::report::{OutputReport, Report, Timings, VariantReport};
 use crate::decode::DecodeOptions;
 use crate::encode::packet::StreamInfo;
 use crate::encode::{Encoded, EncoderSettings, OutputFormat, StreamSpec};
-use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};
-use crate::loudness::{Meter, channel_weights};
-use crate::packet_decode::PacketDecoder;
 use crate::error::{Error, Result};
 use crate::gain::plan::{self, Mode, Preset, Targets};
+use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};
 use crate::input::{Input, Limits};
 use crate::job::{CancelToken, Control, ProgressFn, Stage};
+use crate::loudness::{Meter, channel_weights};
+use crate::packet_decode::PacketDecoder;
 
 /// Options of a normalize job. Explicit targets override the preset, which overrides the
 /// defaults (-14 LUFS, -1 dBTP).
@@ -701,7 +701,11 @@ impl<'a> Job<'a> {
                 let m = self.measure_file(&encoded, &dest)?;
                 (m, Done::File(encoded.output))
             }
-            Some(Written::Variant { out: v, info, frames }) => {
+            Some(Written::Variant {
+                out: v,
+                info,
+                frames,
+            }) => {
                 let m = self.measure_variant(&v, &info, frames, &dest)?;
                 (m, Done::Variant(v))
             }
@@ -833,8 +837,8 @@ impl<'a> Job<'a> {
             file: dest.to_string(),
             detail: format!("the written output does not decode: {e}"),
         })?;
-        let bit_rate =
-            (a.duration_s > 0.0).then(|| (encoded.bytes as f64 * 8.0 / a.duration_s).round() as u64);
+        let bit_rate = (a.duration_s > 0.0)
+            .then(|| (encoded.bytes as f64 * 8.0 / a.duration_s).round() as u64);
         Ok(Measured {
             integrated_lufs: a.integrated_lufs,
             true_peak_dbtp: a.true_peak_dbtp,
