@@ -15,6 +15,7 @@ mod hls;
 mod input;
 mod job;
 mod loudness;
+mod mp4box;
 mod output;
 mod packet_decode;
 mod pipeline;

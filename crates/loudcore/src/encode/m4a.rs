@@ -9,11 +9,11 @@
 use std::io::SeekFrom;
 
 use super::aac::{AacConfig, AacEncoder};
-use super::mp4box::BoxWriter;
 use super::packet::{Codec, Packet, PacketEncoder, StreamInfo};
 use super::{Encoded, Encoder, StreamSpec, io_error};
 use crate::Tags;
 use crate::error::{Error, Result};
+use crate::mp4box::{BoxWriter, audio_sample_entry};
 use crate::output::Sink;
 
 /// Packets per MP4 chunk (about 0.7 s at 48 kHz): few `stco` entries, and readers fetch
@@ -165,7 +165,7 @@ pub(crate) fn moov(
     frames: u64,
     tags: &Tags,
 ) -> Result<Vec<u8>> {
-    let Codec::Aac { asc, .. } = &info.codec else {
+    let Codec::Aac { .. } = &info.codec else {
         return Err(Error::Internal {
             file: String::new(),
             detail: "M4A holds AAC only".into(),
@@ -268,7 +268,7 @@ pub(crate) fn moov(
                     w.boxed(b"stbl", |w| {
                         w.full(b"stsd", 0, 0, |w| {
                             w.u32(1);
-                            mp4a(w, info, asc, max_size, max_bps, avg_bps);
+                            audio_sample_entry(w, info, max_size, max_bps, avg_bps);
                         });
                         w.full(b"stts", 0, 0, |w| {
                             w.u32(1);
@@ -371,48 +371,6 @@ fn time_fields(w: &mut BoxWriter, long: bool, rate: u32, duration: u64) {
         w.u32(rate);
         w.u32(duration as u32);
     }
-}
-
-/// The `mp4a` sample entry with its `esds` (ISO/IEC 14496-14 §5.6).
-fn mp4a(
-    w: &mut BoxWriter,
-    info: &StreamInfo,
-    asc: &[u8],
-    max_size: u32,
-    max_bps: u32,
-    avg_bps: u32,
-) {
-    w.boxed(b"mp4a", |w| {
-        w.zeros(6);
-        w.u16(1); // data reference index
-        w.zeros(8); // version, revision, vendor
-        w.u16(info.channels);
-        w.u16(16); // sample size
-        w.u16(0);
-        w.u16(0);
-        // 16.16 fixed point; rates above 65535 Hz do not fit, and readers take the rate
-        // from the AudioSpecificConfig anyway.
-        w.u32(if info.sample_rate <= 0xFFFF {
-            info.sample_rate << 16
-        } else {
-            0
-        });
-        w.full(b"esds", 0, 0, |w| {
-            w.descriptor(0x03, |w| {
-                w.u16(1); // ES_ID
-                w.u8(0); // no dependency, URL or OCR stream
-                w.descriptor(0x04, |w| {
-                    w.u8(0x40); // MPEG-4 audio
-                    w.u8(0x15); // audio stream, upstream 0, reserved 1
-                    w.u24(max_size.min(0xFF_FFFF));
-                    w.u32(max_bps);
-                    w.u32(avg_bps);
-                    w.descriptor(0x05, |w| w.bytes(asc));
-                });
-                w.descriptor(0x06, |w| w.u8(2)); // SLConfig: predefined for MP4
-            });
-        });
-    });
 }
 
 /// A `data` atom holding UTF-8 text (type 1, default locale).

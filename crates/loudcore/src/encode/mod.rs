@@ -16,7 +16,7 @@ mod flac;
 mod m4a;
 mod mp3;
 pub(crate) mod mp3_packets;
-pub(crate) mod mp4box;
+
 pub(crate) mod packet;
 mod wav;
 

@@ -15,7 +15,6 @@
 #![allow(dead_code)]
 
 mod adts;
-mod bmff;
 mod fmp4;
 mod ladder;
 mod names;

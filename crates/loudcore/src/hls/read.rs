@@ -6,13 +6,13 @@ use std::path::Path;
 
 use super::Container;
 use super::adts::adts_frame;
-use super::bmff::{be_u32, child, children};
 use super::packed::read_timestamp_tag;
 use super::ts::{PACKET, PAT_PID};
 use super::writer::VariantOut;
 use crate::encode::packet::Codec;
 use crate::error::{Error, Result};
 use crate::input::parse_mpeg;
+use crate::mp4box::{be_u32, child, children};
 
 /// Calls `each` with every codec frame of `v` in order: a raw AAC access unit (no ADTS
 /// header) or a whole MP3 frame, as the encoder produced them.

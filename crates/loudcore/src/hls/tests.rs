@@ -547,22 +547,22 @@ fn ffmpeg_decodes_every_variant() {
                 let elst = ["moov", "trak", "edts", "elst"]
                     .iter()
                     .try_fold(&init[..], |b, k| {
-                        super::bmff::child(b, k.as_bytes().try_into().unwrap())
+                        crate::mp4box::child(b, k.as_bytes().try_into().unwrap())
                     });
                 let elst = elst.expect("moov/trak/edts/elst");
-                assert_eq!(super::bmff::be_u32(elst, 4), Some(1), "one edit");
+                assert_eq!(crate::mp4box::be_u32(elst, 4), Some(1), "one edit");
                 assert_eq!(
-                    super::bmff::be_u32(elst, 12),
+                    crate::mp4box::be_u32(elst, 12),
                     Some(info.priming),
                     "media_time = priming"
                 );
                 let mdhd = ["moov", "trak", "mdia", "mdhd"]
                     .iter()
                     .try_fold(&init[..], |b, k| {
-                        super::bmff::child(b, k.as_bytes().try_into().unwrap())
+                        crate::mp4box::child(b, k.as_bytes().try_into().unwrap())
                     });
                 assert_eq!(
-                    super::bmff::be_u32(mdhd.unwrap(), 12),
+                    crate::mp4box::be_u32(mdhd.unwrap(), 12),
                     Some(info.sample_rate),
                     "timescale"
                 );

@@ -8,6 +8,7 @@
 
 use crate::error::Result;
 use crate::input::Input;
+use crate::mp4box::{be_u32, be_u64, boxes, child, header};
 
 /// Largest `moov` read: the sample tables of a day of 48 kHz AAC fit many times over, and
 /// a hostile file cannot make us allocate more.
@@ -34,22 +35,6 @@ pub(crate) fn read(input: &Input, byte_len: u64) -> Result<Option<Gapless>> {
     Ok(parse_moov(&moov))
 }
 
-/// A box header at the start of `b`: (type, header length, total length). A size of 0
-/// means "to the end" (`rest`).
-fn header(b: &[u8], rest: u64) -> Option<([u8; 4], u64, u64)> {
-    let size = u64::from(u32::from_be_bytes(b.get(0..4)?.try_into().ok()?));
-    let kind: [u8; 4] = b.get(4..8)?.try_into().ok()?;
-    match size {
-        0 => Some((kind, 8, rest)),
-        1 => {
-            let large = u64::from_be_bytes(b.get(8..16)?.try_into().ok()?);
-            (large >= 16).then_some((kind, 16, large))
-        }
-        s if s >= 8 => Some((kind, 8, s)),
-        _ => None,
-    }
-}
-
 fn find_moov(input: &Input, byte_len: u64) -> Result<Option<Vec<u8>>> {
     let mut pos = 0u64;
     for _ in 0..MAX_TOP_LEVEL_BOXES {
@@ -72,44 +57,19 @@ fn find_moov(input: &Input, byte_len: u64) -> Result<Option<Vec<u8>>> {
     Ok(None)
 }
 
-/// The child boxes of `b`: (type, body).
-fn children(b: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        let rest = b.get(pos..)?;
-        let (kind, hlen, size) = header(rest, rest.len() as u64)?;
-        let size = usize::try_from(size).ok()?;
-        let body = rest.get(hlen as usize..size)?;
-        pos += size;
-        Some((kind, body))
-    })
-}
-
-fn child<'a>(b: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    children(b).find(|(k, _)| k == kind).map(|(_, body)| body)
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
 /// Timescale of `mvhd` or `mdhd` (a full box: version 1 has 64-bit times).
 fn timescale(full_box: &[u8]) -> Option<u32> {
     let at = if *full_box.first()? == 1 { 20 } else { 12 };
-    u32_at(full_box, at).filter(|&t| t > 0)
+    be_u32(full_box, at).filter(|&t| t > 0)
 }
 
 fn parse_moov(moov: &[u8]) -> Option<Gapless> {
     let movie_ts = child(moov, b"mvhd").and_then(timescale);
     let smpb = itunsmpb(moov);
     // The first sound track, as symphonia's default track is.
-    let trak = children(moov)
-        .filter(|(k, _)| k == b"trak")
-        .map(|(_, b)| b)
+    let trak = boxes(moov)
+        .filter(|f| &f.kind == b"trak")
+        .map(|f| f.body)
         .find(|t| {
             child(t, b"mdia")
                 .and_then(|m| child(m, b"hdlr"))
@@ -156,20 +116,20 @@ fn parse_moov(moov: &[u8]) -> Option<Gapless> {
 /// that play pieces, repeat, or start with an empty edit (a delay) are not gapless trims.
 fn elst(b: &[u8]) -> Option<(u64, u64)> {
     let version = *b.first()?;
-    let count = u32_at(b, 4)? as usize;
+    let count = be_u32(b, 4)? as usize;
     let entry = if version == 1 { 20 } else { 12 };
     let mut found = None;
     for i in 0..count.min(16) {
         let at = 8 + i * entry;
         let (segment, media_time) = if version == 1 {
-            (u64_at(b, at)?, u64_at(b, at + 8)? as i64)
+            (be_u64(b, at)?, be_u64(b, at + 8)? as i64)
         } else {
             (
-                u64::from(u32_at(b, at)?),
-                i64::from(u32_at(b, at + 4)? as i32),
+                u64::from(be_u32(b, at)?),
+                i64::from(be_u32(b, at + 4)? as i32),
             )
         };
-        let rate = u32_at(b, at + entry - 4)?;
+        let rate = be_u32(b, at + entry - 4)?;
         if media_time < 0 {
             // An empty edit: silence before the media. Not a trim.
             return None;
@@ -187,16 +147,15 @@ fn itunsmpb(moov: &[u8]) -> Option<Gapless> {
     let meta = child(child(moov, b"udta")?, b"meta")?;
     // `meta` is a full box in MP4 (4 bytes of version and flags) but not in QuickTime.
     let ilst = child(meta.get(4..)?, b"ilst").or_else(|| child(meta, b"ilst"))?;
-    let value = children(ilst)
-        .filter(|(k, _)| k == b"----")
-        .find_map(|(_, item)| {
-            let name = child(item, b"name")?.get(4..)?;
-            if name != b"iTunSMPB" {
-                return None;
-            }
-            let data = child(item, b"data")?.get(8..)?;
-            std::str::from_utf8(data).ok().map(str::to_owned)
-        })?;
+    let value = boxes(ilst).filter(|f| &f.kind == b"----").find_map(|f| {
+        let item = f.body;
+        let name = child(item, b"name")?.get(4..)?;
+        if name != b"iTunSMPB" {
+            return None;
+        }
+        let data = child(item, b"data")?.get(8..)?;
+        std::str::from_utf8(data).ok().map(str::to_owned)
+    })?;
     let fields: Vec<u64> = value
         .split_whitespace()
         .take(4)
@@ -212,7 +171,7 @@ fn itunsmpb(moov: &[u8]) -> Option<Gapless> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::mp4box::BoxWriter;
+    use crate::mp4box::BoxWriter;
 
     /// A `moov` body with a sound track: movie timescale 1000, media 44100, the given
     /// edits `(segment_duration, media_time)`, and an iTunSMPB when given.
