@@ -2,7 +2,7 @@
 //! an ID3v2.4 tag whose PRIV frame `com.apple.streaming.transportStreamTimestamp` gives the
 //! 90 kHz timestamp of its first frame, which is how a client places the segment in time.
 
-use super::adts::{adts_header, parse_asc};
+use super::adts::adts_header;
 use super::timeline::Clock;
 use super::writer::{SegmentFile, SegmentMuxer};
 use crate::encode::packet::{Codec, Packet, StreamInfo};
@@ -17,8 +17,9 @@ pub(super) struct PackedMuxer {
 
 impl PackedMuxer {
     pub(super) fn new(info: &StreamInfo) -> Result<PackedMuxer> {
-        if let Codec::Aac { asc, .. } = &info.codec {
-            parse_asc(asc)?;
+        if let Codec::Aac { .. } = &info.codec {
+            // Fails now, not at the first packet, if ADTS cannot describe the stream.
+            adts_header(info, 0)?;
         }
         Ok(PackedMuxer {
             info: info.clone(),

@@ -5,7 +5,7 @@
 //! counters and timestamps carry on across segments, so that the concatenation of all
 //! segments is one valid stream.
 
-use super::adts::{adts_header, parse_asc};
+use super::adts::adts_header;
 use super::timeline::Clock;
 use super::writer::{SegmentFile, SegmentMuxer};
 use crate::encode::packet::{Codec, Packet, StreamInfo};
@@ -42,9 +42,9 @@ pub(super) struct TsMuxer {
 impl TsMuxer {
     pub(super) fn new(info: &StreamInfo) -> Result<TsMuxer> {
         let stream_type = match &info.codec {
-            Codec::Aac { asc, .. } => {
+            Codec::Aac { .. } => {
                 // Fails now, not at the first packet, if ADTS cannot describe the stream.
-                parse_asc(asc)?;
+                adts_header(info, 0)?;
                 0x0F
             }
             Codec::Mp3 if info.sample_rate >= 32_000 => 0x03,
