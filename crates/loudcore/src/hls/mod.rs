@@ -42,7 +42,7 @@ pub(crate) use playlist::{Bandwidth, bandwidth, target_duration, write_playlists
 #[allow(unused_imports)]
 pub(crate) use read::read_variant;
 #[allow(unused_imports)]
-pub(crate) use writer::{SegmentOut, VariantOut, VariantWriter};
+pub(crate) use writer::{SegmentOut, VariantOut, VariantWriter, check_segment_seconds};
 
 mod files;
 pub(crate) use files::{playlist_path, remove_variant};

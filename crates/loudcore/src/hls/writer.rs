@@ -9,10 +9,25 @@ use super::{Container, Layout, fmp4, packed, ts};
 use crate::encode::packet::{Codec, Packet, StreamInfo};
 use crate::error::{Error, Result};
 
-/// Shortest and longest segment duration accepted. The upper bound also bounds memory: an
-/// fMP4 segment is assembled in memory before it is written.
-const MIN_SEGMENT_SECONDS: f64 = 0.1;
-const MAX_SEGMENT_SECONDS: f64 = 600.0;
+/// Segment durations accepted, seconds: below one second the playlist overhead dominates;
+/// above a minute a player waits too long for its first segment. The upper bound also
+/// bounds memory: an fMP4 segment is assembled in memory before it is written.
+const MIN_SEGMENT_SECONDS: f64 = 1.0;
+const MAX_SEGMENT_SECONDS: f64 = 60.0;
+
+/// Checks a segment duration (the job calls this before any decoding).
+pub(crate) fn check_segment_seconds(segment_seconds: f64) -> Result<()> {
+    if (MIN_SEGMENT_SECONDS..=MAX_SEGMENT_SECONDS).contains(&segment_seconds) {
+        Ok(())
+    } else {
+        Err(Error::InvalidOptions {
+            detail: format!(
+                "segment_seconds must be between {MIN_SEGMENT_SECONDS} and \
+                 {MAX_SEGMENT_SECONDS}, not {segment_seconds}"
+            ),
+        })
+    }
+}
 
 /// A segment file being written, counting its bytes.
 pub(super) struct SegmentFile {
@@ -157,14 +172,7 @@ impl VariantWriter {
         segment_seconds: f64,
     ) -> Result<Self> {
         super::names::check_name(name)?;
-        if !(MIN_SEGMENT_SECONDS..=MAX_SEGMENT_SECONDS).contains(&segment_seconds) {
-            return Err(Error::InvalidOptions {
-                detail: format!(
-                    "segment_seconds must be between {MIN_SEGMENT_SECONDS} and \
-                     {MAX_SEGMENT_SECONDS}, not {segment_seconds}"
-                ),
-            });
-        }
+        check_segment_seconds(segment_seconds)?;
         if info.sample_rate == 0 || info.channels == 0 || info.frame_len == 0 {
             return Err(internal(
                 name,

@@ -54,10 +54,6 @@ impl Default for HlsOptions {
     }
 }
 
-/// Segment durations accepted, seconds: below one second the playlist overhead dominates;
-/// above a minute a player waits too long for its first segment.
-const SEGMENT_SECONDS: std::ops::RangeInclusive<f64> = 1.0..=60.0;
-
 /// Normalizes `input` and writes an HLS ladder into `out_dir` (created, or replaced once
 /// the new ladder is complete).
 ///
@@ -82,16 +78,7 @@ pub fn hls(input: &Input, out_dir: impl AsRef<Path>, opts: &HlsOptions) -> Resul
                     .into(),
             });
         }
-        if !SEGMENT_SECONDS.contains(&opts.segment_seconds) {
-            return Err(Error::InvalidOptions {
-                detail: format!(
-                    "segment_seconds {} is outside {}..={}",
-                    opts.segment_seconds,
-                    SEGMENT_SECONDS.start(),
-                    SEGMENT_SECONDS.end()
-                ),
-            });
-        }
+        hls::check_segment_seconds(opts.segment_seconds)?;
         let variants = if opts.variants.is_empty() {
             hls::default_variants()
         } else {
