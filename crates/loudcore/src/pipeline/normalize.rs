@@ -8,7 +8,6 @@ use std::time::Instant;
 use super::render::{self, ChainOut, ChainSpec, SinkSpec, Source, Written};
 use super::report::{OutputReport, Report, Timings, VariantReport};
 use crate::decode::DecodeOptions;
-use crate::encode::packet::StreamInfo;
 use crate::encode::{Encoded, EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::gain::plan::{self, Mode, Preset, Targets};
@@ -701,12 +700,8 @@ impl<'a> Job<'a> {
                 let m = self.measure_file(&encoded, &dest)?;
                 (m, Done::File(encoded.output))
             }
-            Some(Written::Variant {
-                out: v,
-                info,
-                frames,
-            }) => {
-                let m = self.measure_variant(&v, &info, frames, &dest)?;
+            Some(Written::Variant(v)) => {
+                let m = self.measure_variant(&v, &dest)?;
                 (m, Done::Variant(v))
             }
             None => {
@@ -853,13 +848,8 @@ impl<'a> Job<'a> {
     /// Reads a variant's segments back from disk (parsing the container), decodes the
     /// frames and measures what a player would play: encoder priming and end padding
     /// removed.
-    fn measure_variant(
-        &mut self,
-        v: &VariantOut,
-        info: &StreamInfo,
-        frames: u64,
-        dest: &str,
-    ) -> Result<Measured> {
+    fn measure_variant(&mut self, v: &VariantOut, dest: &str) -> Result<Measured> {
+        let (info, frames) = (&v.info, v.input_frames);
         let Some(l) = &self.ladder else {
             return Err(Error::Internal {
                 file: dest.to_string(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
 use crate::decode::{self, DecodeOptions, panic_message};
-use crate::encode::packet::{PacketEncoder, StreamInfo};
+use crate::encode::packet::PacketEncoder;
 use crate::encode::{self, Encoded, EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::gain::{Detector, Limiter};
@@ -52,12 +52,7 @@ pub(crate) enum Written {
     /// A whole file, not yet moved into place.
     File(Encoded),
     /// An HLS variant's segments (its playlist is written once every variant is done).
-    Variant {
-        out: VariantOut,
-        info: StreamInfo,
-        /// Input frames the encoder consumed.
-        frames: u64,
-    },
+    Variant(VariantOut),
 }
 
 /// The encoding end of a chain, run on its own thread.
@@ -93,11 +88,7 @@ impl Sink {
                 for p in packets.drain(..) {
                     writer.push(&p)?;
                 }
-                Ok(Written::Variant {
-                    out: writer.finish(frames)?,
-                    info: encoder.info().clone(),
-                    frames,
-                })
+                Ok(Written::Variant(writer.finish(frames)?))
             }
         }
     }
