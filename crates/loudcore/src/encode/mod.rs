@@ -319,23 +319,3 @@ fn usable_mask(spec: &StreamSpec) -> Option<u32> {
         .and_then(|m| u32::try_from(m).ok())
         .filter(|m| m.count_ones() == u32::from(spec.channels))
 }
-
-/// Creates the packet encoder of one HLS variant: AAC-LC (FDK) or MP3 (LAME, CBR) at
-/// `bitrate` bits/s.
-pub(crate) fn new_packet_encoder(
-    codec: crate::hls::HlsCodec,
-    sample_rate: u32,
-    channels: u16,
-    bitrate: u32,
-) -> Result<Box<dyn packet::PacketEncoder>> {
-    Ok(match codec {
-        crate::hls::HlsCodec::Aac => {
-            Box::new(aac::AacEncoder::new(sample_rate, channels, bitrate)?)
-        }
-        crate::hls::HlsCodec::Mp3 => Box::new(mp3_packets::Mp3PacketEncoder::new(
-            sample_rate,
-            channels,
-            bitrate,
-        )?),
-    })
-}

@@ -56,6 +56,28 @@ pub enum HlsCodec {
 }
 
 impl HlsCodec {
+    /// The packet encoder of one variant: AAC-LC (FDK) or MP3 (LAME, CBR) at `bitrate`
+    /// bits/s.
+    pub(crate) fn encoder(
+        self,
+        sample_rate: u32,
+        channels: u16,
+        bitrate: u32,
+    ) -> crate::error::Result<Box<dyn crate::encode::packet::PacketEncoder>> {
+        Ok(match self {
+            HlsCodec::Aac => Box::new(crate::encode::aac::AacEncoder::new(
+                sample_rate,
+                channels,
+                bitrate,
+            )?),
+            HlsCodec::Mp3 => Box::new(crate::encode::mp3_packets::Mp3PacketEncoder::new(
+                sample_rate,
+                channels,
+                bitrate,
+            )?),
+        })
+    }
+
     /// The lowercase name (`"aac"`, `"mp3"`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -338,13 +338,10 @@ impl<'a> Job<'a> {
                 (Kind::File { format, settings }, _) => {
                     crate::encode::validate(*format, &spec, settings)
                 }
-                (Kind::Variant { bitrate, .. }, Some(l)) => crate::encode::new_packet_encoder(
-                    l.codec,
-                    spec.sample_rate,
-                    spec.channels,
-                    *bitrate,
-                )
-                .map(drop),
+                (Kind::Variant { bitrate, .. }, Some(l)) => l
+                    .codec
+                    .encoder(spec.sample_rate, spec.channels, *bitrate)
+                    .map(drop),
                 (Kind::Variant { .. }, None) => Err(Error::Internal {
                     file: file.clone(),
                     detail: "an HLS variant without a ladder".into(),

@@ -182,8 +182,7 @@ impl Chain {
                 bitrate,
                 segment_seconds,
             } => {
-                let encoder =
-                    encode::new_packet_encoder(codec, spec.out_rate, src.channels as u16, bitrate)?;
+                let encoder = codec.encoder(spec.out_rate, src.channels as u16, bitrate)?;
                 let writer = VariantWriter::new(
                     &root,
                     &name,
