@@ -37,6 +37,10 @@ pub(crate) struct AacConfig {
     pub channels: u16,
     /// Constant bit rate, bits/s.
     pub bitrate: u32,
+    /// FDK's afterburner: a closer quantisation search, for about 70% more encoder CPU.
+    /// It also keeps more of the signal's energy (decoded loudness 0.03 LU under the
+    /// input's, against 0.1-0.16 LU without it on music).
+    pub afterburner: bool,
 }
 
 impl AacConfig {
@@ -69,6 +73,7 @@ impl AacConfig {
             sample_rate: rate,
             channels: spec.channels,
             bitrate,
+            afterburner: true,
         })
     }
 }
@@ -194,7 +199,12 @@ impl AacEncoder {
     /// An AAC-LC encoder at a constant `bitrate` (bits/s), producing raw access units.
     /// Channels are in WAVE order with the usual speaker mask for the count (see
     /// [`AacEncoder::with_config`] for other layouts).
-    pub(crate) fn new(sample_rate: u32, channels: u16, bitrate: u32) -> Result<Self> {
+    pub(crate) fn new(
+        sample_rate: u32,
+        channels: u16,
+        bitrate: u32,
+        afterburner: bool,
+    ) -> Result<Self> {
         let spec = StreamSpec {
             sample_rate,
             channels,
@@ -204,7 +214,11 @@ impl AacEncoder {
             bitrate: Some(bitrate),
             ..Default::default()
         };
-        Self::with_config(&spec, &AacConfig::resolve(&spec, &settings)?)
+        let config = AacConfig {
+            afterburner,
+            ..AacConfig::resolve(&spec, &settings)?
+        };
+        Self::with_config(&spec, &config)
     }
 
     /// An encoder for `spec`'s speaker layout with a validated `config`.
@@ -247,8 +261,11 @@ impl AacEncoder {
         set(fdk::AACENC_PARAM_AACENC_BITRATE, config.bitrate, "bit rate")?;
         // 0: raw access units; containers add their own framing (MP4 samples, ADTS).
         set(fdk::AACENC_PARAM_AACENC_TRANSMUX, 0, "transport")?;
-        // Afterburner: a better quantisation search for ~50% more encoder CPU.
-        set(fdk::AACENC_PARAM_AACENC_AFTERBURNER, 1, "afterburner")?;
+        set(
+            fdk::AACENC_PARAM_AACENC_AFTERBURNER,
+            u32::from(config.afterburner),
+            "afterburner",
+        )?;
 
         // An encode call with no buffers applies the parameters (FDK's documented idiom).
         // SAFETY: all descriptors may be null for this initialisation call.
@@ -533,7 +550,9 @@ mod tests {
             (8_000, 1, 64_000), // beyond 6144 bits per 1024-sample frame
             (48_000, 9, 1_000_000),
         ] {
-            let e = AacEncoder::new(rate, ch, bps).err().expect("must fail");
+            let e = AacEncoder::new(rate, ch, bps, true)
+                .err()
+                .expect("must fail");
             assert!(matches!(e, Error::InvalidOptions { .. }), "{e}");
         }
         let quad = StreamSpec {
@@ -567,7 +586,7 @@ mod tests {
             (96_000, 2, 640_000),
             (44_100, 8, 1_024_000),
         ] {
-            let enc = AacEncoder::new(rate, ch, bps).expect("test");
+            let enc = AacEncoder::new(rate, ch, bps, true).expect("test");
             assert_eq!(enc.info().bit_rate, bps, "{rate} Hz {ch} ch");
         }
     }
@@ -591,7 +610,7 @@ mod tests {
                 pcm[at * usize::from(ch) + c] = 0.9;
                 pcm[tail * usize::from(ch) + c] = 0.9;
             }
-            let mut enc = AacEncoder::new(rate, ch, 128_000 * u32::from(ch)).expect("test");
+            let mut enc = AacEncoder::new(rate, ch, 128_000 * u32::from(ch), true).expect("test");
             let (packets, frames) = encode(&mut enc, &pcm);
             assert_eq!(frames, n as u64);
             let info = enc.info().clone();

@@ -120,11 +120,6 @@ impl Limiter {
         }
     }
 
-    /// The linear ceiling.
-    pub(crate) fn ceiling(&self) -> f32 {
-        self.ceiling
-    }
-
     /// Frames of delay between input and output: how much silence [`Limiter::finish`]
     /// pushes through to drain it.
     pub(crate) fn tail_frames(sample_rate: u32) -> usize {
@@ -236,11 +231,11 @@ mod tests {
         let mut env = Vec::new();
         let mut out = Vec::new();
         for c in x.chunks(block * l.channels) {
-            d.envelope(c, l.ceiling(), &mut env);
+            d.envelope(c, l.ceiling, &mut env);
             l.process(c, &env, 1.0, &mut out);
         }
         let tail = vec![0f32; Limiter::tail_frames(rate) * l.channels];
-        d.envelope(&tail, l.ceiling(), &mut env);
+        d.envelope(&tail, l.ceiling, &mut env);
         l.finish(&env, 1.0, &mut out);
         out
     }

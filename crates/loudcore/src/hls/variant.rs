@@ -58,6 +58,10 @@ pub enum HlsCodec {
 impl HlsCodec {
     /// The packet encoder of one variant: AAC-LC (FDK) or MP3 (LAME, CBR) at `bitrate`
     /// bits/s.
+    ///
+    /// AAC rungs are encoded without FDK's afterburner: a ladder runs several encoders
+    /// over the whole programme, the afterburner would cost most of the job's time, and
+    /// the rungs are the low-bit-rate fallbacks of a stream (an `.m4a` file keeps it).
     pub(crate) fn encoder(
         self,
         sample_rate: u32,
@@ -69,6 +73,7 @@ impl HlsCodec {
                 sample_rate,
                 channels,
                 bitrate,
+                false,
             )?),
             HlsCodec::Mp3 => Box::new(crate::encode::mp3_packets::Mp3PacketEncoder::new(
                 sample_rate,

@@ -1,7 +1,13 @@
-//! Pass 2: one decode fans out to every output chain (gain -> limiter -> resampler ->
-//! encoder, or a meter alone when calibrating). Each chain runs on its own thread, so
-//! encoders of several outputs work in parallel while the decoder feeds them all.
-
+//! Pass 2: one decode fans out to every output chain (gain -> limiter -> encoder, or a
+//! meter alone when calibrating). Audio is resampled *before* the limiter, once per output
+//! rate, so each limiter holds true peaks on the signal its encoder actually gets:
+//! downsampling takes away high frequencies and moves peaks, by half a dB and more on
+//! loud masters, which a limiter working at the input rate cannot see.
+//!
+//! Threads: the decoder feeds one tap per output rate (resampler and peak detector, shared
+//! by every chain at that rate); each tap feeds its chains; each chain runs on its own
+//! thread, and hands its PCM to its encoder's thread, so encoders of several outputs work
+//! in parallel while the decoder feeds them all.
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
@@ -113,8 +119,9 @@ pub(crate) struct Source {
     pub tags: Tags,
 }
 
-/// A decoded block and its oversampled peak envelope, shared by every chain. The last
-/// block of a stream is the silence that drains the limiters (`last`).
+/// A block of audio at one output rate and its oversampled peak envelope, shared by every
+/// chain at that rate. The last block of a stream is the silence that drains the limiters
+/// (`last`).
 struct Block {
     pcm: Vec<f32>,
     env: Vec<f32>,
@@ -125,10 +132,117 @@ struct Block {
 /// keep memory flat.
 const QUEUE: usize = 8;
 
+/// What the decoder sends a tap.
+enum Decoded {
+    Pcm(Arc<Vec<f32>>),
+    /// The input ended cleanly: flush and drain.
+    End,
+}
+
+/// The shared front of the chains at one output rate: the resampler (when the rate
+/// differs from the input's) and the peak detector. Resampling is linear, so resampling
+/// before each chain's gain gives the same signal as after it, once for all of them.
+struct Tap {
+    rate: u32,
+    channels: usize,
+    resampler: Option<Resampler>,
+    detector: Detector,
+    /// The lowest level any of this tap's limiters could act on, in unscaled units.
+    threshold: f32,
+}
+
+impl Tap {
+    fn new(src: &Source, rate: u32, threshold: f32) -> Result<Self> {
+        let resampler = (rate != src.sample_rate)
+            .then(|| Resampler::new(src.sample_rate, rate, src.channels))
+            .transpose()?;
+        Ok(Tap {
+            rate,
+            channels: src.channels,
+            resampler,
+            detector: Detector::new(rate, src.channels),
+            threshold,
+        })
+    }
+
+    fn block(&mut self, pcm: Vec<f32>, last: bool) -> Arc<Block> {
+        let mut env = Vec::new();
+        self.detector.envelope(&pcm, self.threshold, &mut env);
+        Arc::new(Block { pcm, env, last })
+    }
+
+    /// Runs the tap until the decoder ends or abandons the stream.
+    fn run(
+        mut self,
+        rx: mpsc::Receiver<Decoded>,
+        chains: Vec<mpsc::SyncSender<Arc<Block>>>,
+    ) -> Result<()> {
+        let send = |block: Arc<Block>| -> Result<()> {
+            for tx in &chains {
+                if tx.send(block.clone()).is_err() {
+                    // The chain stopped on an error; its result says why.
+                    return Err(chain_stopped());
+                }
+            }
+            Ok(())
+        };
+        for msg in rx {
+            match msg {
+                Decoded::Pcm(pcm) => {
+                    let pcm = match self.resampler.as_mut() {
+                        Some(r) => {
+                            let mut out = Vec::with_capacity(pcm.len());
+                            r.process(&pcm, &mut out)?;
+                            out
+                        }
+                        None => pcm.to_vec(),
+                    };
+                    if !pcm.is_empty() {
+                        send(self.block(pcm, false))?;
+                    }
+                }
+                Decoded::End => {
+                    if let Some(r) = self.resampler.as_mut() {
+                        let mut out = Vec::new();
+                        r.finish(&mut out)?;
+                        if !out.is_empty() {
+                            send(self.block(out, false))?;
+                        }
+                    }
+                    // Drain the limiters with silence, peaks of the step into it included.
+                    let tail = vec![0f32; Limiter::tail_frames(self.rate) * self.channels];
+                    return send(self.block(tail, true));
+                }
+            }
+        }
+        // The decoder stopped early: dropping the senders tells the chains.
+        Ok(())
+    }
+}
+
+const CHAIN_STOPPED: &str = "an output chain stopped";
+
+fn chain_stopped() -> Error {
+    Error::Internal {
+        file: String::new(),
+        detail: CHAIN_STOPPED.into(),
+    }
+}
+
+/// Whether `e` only reports another stage's failure: a send to a chain that stopped, or a
+/// chain whose input was abandoned.
+fn is_echo(e: &Error) -> bool {
+    match e {
+        Error::Internal { detail, .. } => detail == CHAIN_STOPPED,
+        Error::Cancelled { file } => file.is_empty(),
+        _ => false,
+    }
+}
+
 struct Chain {
+    rate: u32,
     gain: f32,
     limiter: Limiter,
-    resampler: Option<Resampler>,
     meter: Option<Meter>,
     /// The encoder, until it moves to its own thread.
     encoder: Option<Sink>,
@@ -137,14 +251,10 @@ struct Chain {
     to_encoder: Option<mpsc::SyncSender<Vec<f32>>>,
     scratch: Vec<f32>,
     limited: Vec<f32>,
-    resampled: Vec<f32>,
 }
 
 impl Chain {
     fn new(spec: ChainSpec, src: &Source) -> Result<Self> {
-        let resampler = (spec.out_rate != src.sample_rate)
-            .then(|| Resampler::new(src.sample_rate, spec.out_rate, src.channels))
-            .transpose()?;
         let (meter, encoder) = match spec.sink {
             SinkSpec::Meter => {
                 let w = channel_weights(src.channels, src.channel_mask);
@@ -195,15 +305,14 @@ impl Chain {
             }
         };
         Ok(Chain {
+            rate: spec.out_rate,
             gain: 10f64.powf(spec.gain_db / 20.0) as f32,
-            limiter: Limiter::new(src.sample_rate, src.channels, spec.ceiling_dbtp),
-            resampler,
+            limiter: Limiter::new(spec.out_rate, src.channels, spec.ceiling_dbtp),
             meter,
             encoder,
             to_encoder: None,
             scratch: Vec::new(),
             limited: Vec::new(),
-            resampled: Vec::new(),
         })
     }
 
@@ -213,22 +322,12 @@ impl Chain {
         self.limited.clear();
         self.limiter
             .process(&self.scratch, &block.env, self.gain, &mut self.limited);
-        self.emit(false)
+        self.emit()
     }
 
-    /// Sends `self.limited` on through the resampler to the sink; at the end, flushes.
-    fn emit(&mut self, last: bool) -> Result<()> {
-        let pcm: &[f32] = match self.resampler.as_mut() {
-            Some(r) => {
-                self.resampled.clear();
-                r.process(&self.limited, &mut self.resampled)?;
-                if last {
-                    r.finish(&mut self.resampled)?;
-                }
-                &self.resampled
-            }
-            None => &self.limited,
-        };
+    /// Sends `self.limited` on to the meter and the encoder.
+    fn emit(&mut self) -> Result<()> {
+        let pcm: &[f32] = &self.limited;
         if let Some(m) = self.meter.as_mut() {
             m.push(pcm);
         }
@@ -246,7 +345,7 @@ impl Chain {
     fn finish(&mut self, tail: &Block) -> Result<ChainOut> {
         self.limited.clear();
         self.limiter.finish(&tail.env, self.gain, &mut self.limited);
-        self.emit(true)?;
+        self.emit()?;
         let min_gain = self.limiter.min_gain();
         self.to_encoder = None; // end of stream for the encoder thread
         Ok(ChainOut {
@@ -267,27 +366,42 @@ pub(crate) fn render(
     specs: Vec<ChainSpec>,
 ) -> Result<Vec<ChainOut>> {
     let file = input.name();
-    // Build every chain first: a bad option or an unwritable destination fails before any
+    // One tap per output rate, in order of first use. Built first: a rate the resampler
+    // refuses fails before any chain creates a file.
+    let mut rates: Vec<u32> = Vec::new();
+    for s in &specs {
+        if !rates.contains(&s.out_rate) {
+            rates.push(s.out_rate);
+        }
+    }
+    let mut taps = Vec::with_capacity(rates.len());
+    for &rate in &rates {
+        // The detector may skip what none of the tap's limiters could push over its
+        // ceiling.
+        let threshold = specs
+            .iter()
+            .filter(|s| s.out_rate == rate)
+            .map(|s| 10f64.powf((s.ceiling_dbtp - s.gain_db) / 20.0) as f32)
+            .fold(f32::INFINITY, f32::min);
+        taps.push(Tap::new(src, rate, threshold)?);
+    }
+    // Every chain next: a bad option or an unwritable destination fails before any
     // decoding work.
     let chains = specs
         .into_iter()
         .map(|s| Chain::new(s, src))
         .collect::<Result<Vec<_>>>()?;
-    // The peak detector runs once for all chains; it may skip what none of them could
-    // push over its ceiling.
-    let mut detector = Detector::new(src.sample_rate, src.channels);
-    let threshold = chains
-        .iter()
-        .map(|c| c.limiter.ceiling() / c.gain)
-        .fold(f32::INFINITY, f32::min);
     let opened = input::open(input, limits)?;
 
     std::thread::scope(|scope| {
-        let mut senders = Vec::with_capacity(chains.len());
+        let mut tap_senders: Vec<Vec<mpsc::SyncSender<Arc<Block>>>> =
+            rates.iter().map(|_| Vec::new()).collect();
         let mut handles = Vec::with_capacity(chains.len());
         for mut chain in chains {
             let (tx, rx) = mpsc::sync_channel::<Arc<Block>>(QUEUE);
-            senders.push(tx);
+            if let Some(k) = rates.iter().position(|&r| r == chain.rate) {
+                tap_senders[k].push(tx);
+            }
             let encoder_thread = chain.encoder.take().map(|sink| {
                 let (etx, erx) = mpsc::sync_channel::<Vec<f32>>(QUEUE);
                 chain.to_encoder = Some(etx);
@@ -322,63 +436,63 @@ pub(crate) fn render(
                 Ok(out)
             }));
         }
+        let mut senders = Vec::with_capacity(taps.len());
+        let mut tap_handles = Vec::with_capacity(taps.len());
+        for (tap, chains) in taps.into_iter().zip(tap_senders) {
+            let (tx, rx) = mpsc::sync_channel::<Decoded>(QUEUE);
+            senders.push(tx);
+            tap_handles.push(scope.spawn(move || tap.run(rx, chains)));
+        }
         let decoded = decode::stream(opened, &file, decode_opts, ctl, |block| {
-            let mut env = Vec::new();
-            detector.envelope(block, threshold, &mut env);
-            let shared = Arc::new(Block {
-                pcm: block.to_vec(),
-                env,
-                last: false,
-            });
+            let shared = Arc::new(block.to_vec());
             for tx in &senders {
-                if tx.send(shared.clone()).is_err() {
-                    // The chain stopped on an error; its result says why.
-                    return Err(Error::Internal {
-                        file: file.clone(),
-                        detail: "an output chain stopped".into(),
-                    });
+                if tx.send(Decoded::Pcm(shared.clone())).is_err() {
+                    return Err(chain_stopped());
                 }
             }
             Ok(())
         });
         if decoded.is_ok() {
-            // Drain the limiters with silence, peaks of the step into it included.
-            let pcm = vec![0f32; Limiter::tail_frames(src.sample_rate) * src.channels];
-            let mut env = Vec::new();
-            detector.envelope(&pcm, threshold, &mut env);
-            let tail = Arc::new(Block {
-                pcm,
-                env,
-                last: true,
-            });
             for tx in &senders {
-                let _ = tx.send(tail.clone());
+                let _ = tx.send(Decoded::End);
             }
         }
-        // Closing the queues tells the chains the stream has ended (or was abandoned).
+        // Closing the queues tells the taps, and through them the chains, that the stream
+        // has ended (or was abandoned).
         drop(senders);
+        // Every stage's result: the chains' in order (their outputs are the answer), then
+        // the taps', then the decoder's.
+        let mut errors = Vec::new();
         let mut outs = Vec::with_capacity(handles.len());
-        let mut chain_err = None;
         for h in handles {
             match h.join() {
                 Ok(Ok(out)) => outs.push(out),
-                Ok(Err(e)) => {
-                    chain_err.get_or_insert(e);
-                }
-                Err(p) => {
-                    chain_err.get_or_insert(Error::Internal {
-                        file: file.clone(),
-                        detail: panic_message(&p),
-                    });
-                }
+                Ok(Err(e)) => errors.push(e),
+                Err(p) => errors.push(Error::Internal {
+                    file: file.clone(),
+                    detail: panic_message(&p),
+                }),
             }
         }
-        match (decoded, chain_err) {
-            // A chain's own error explains a decode-side "chain stopped".
-            (Err(Error::Internal { .. }), Some(e)) => Err(e),
-            (Err(e), _) => Err(e),
-            (Ok(_), Some(e)) => Err(e),
-            (Ok(_), None) => Ok(outs),
+        for h in tap_handles {
+            match h.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => errors.push(e),
+                Err(p) => errors.push(Error::Internal {
+                    file: file.clone(),
+                    detail: panic_message(&p),
+                }),
+            }
+        }
+        if let Err(e) = decoded {
+            errors.push(e);
+        }
+        // A stage that stopped explains the echoes it caused up- and downstream ("chain
+        // stopped", "abandoned").
+        match errors.iter().position(|e| !is_echo(e)) {
+            Some(k) => Err(errors.swap_remove(k)),
+            None if !errors.is_empty() => Err(errors.swap_remove(errors.len() - 1)),
+            None => Ok(outs),
         }
     })
 }
