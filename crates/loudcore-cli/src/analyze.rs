@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use loudcore::{AnalyzeOptions, DecodeOptions, Input, Limits};
+use loudcore::{AnalyzeOptions, CancelToken, DecodeOptions, Input, Limits};
 
 use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
 
@@ -65,7 +65,7 @@ impl LimitArgs {
     }
 }
 
-pub fn run(args: Args) -> Result<(), loudcore::Error> {
+pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
     let opts = AnalyzeOptions {
         limits: args.limits.to_limits(),
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> Result<(), loudcore::Error> {
             threads: usize::from(args.threads),
         },
         curve: args.curve,
-        cancel: None,
+        cancel: Some(cancel),
         on_progress,
     };
     let input = Input::from(args.input.clone());

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use loudcore::{
-    Container, DecodeOptions, HlsCodec, HlsOptions, Input, Layout, Mode, NormalizeOptions, Preset,
-    Variant,
+    CancelToken, Container, DecodeOptions, HlsCodec, HlsOptions, Input, Layout, Mode,
+    NormalizeOptions, Preset, Variant,
 };
 
 use crate::analyze::LimitArgs;
@@ -61,7 +61,7 @@ pub struct Args {
     pub limits: LimitArgs,
 }
 
-pub fn run(args: Args) -> Result<(), loudcore::Error> {
+pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
     let opts = HlsOptions {
         variants: args.variants.clone(),
@@ -82,6 +82,7 @@ pub fn run(args: Args) -> Result<(), loudcore::Error> {
                 threads: usize::from(args.threads),
             },
             on_progress,
+            cancel: Some(cancel),
             ..Default::default()
         },
     };

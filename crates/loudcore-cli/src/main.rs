@@ -8,6 +8,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use loudcore::CancelToken;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -45,6 +46,27 @@ enum Command {
     Hls(hls::Args),
 }
 
+/// A token that Ctrl-C, SIGTERM and SIGHUP cancel, so that the job stops at its next
+/// block and removes its temporary files (a killed process would leave them beside the
+/// destination). A second signal exits at once, for a job that does not answer.
+fn cancel_on_signal() -> CancelToken {
+    let token = CancelToken::new();
+    let handler = token.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handler.is_cancelled() {
+            std::process::exit(130);
+        }
+        handler.cancel();
+    });
+    if let Err(e) = installed {
+        // Still usable without it: a signal then kills the process as it always would.
+        eprintln!(
+            "warning: cannot catch signals ({e}); an interrupted job may leave temporary files"
+        );
+    }
+    token
+}
+
 fn main() -> ExitCode {
     // Panics are turned into errors by the library; keep their default report off the
     // terminal so the user sees one clean `error:` line.
@@ -65,10 +87,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cancel = cancel_on_signal();
     let result = std::panic::catch_unwind(|| match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Normalize(args) => normalize::run(args),
-        Command::Hls(args) => hls::run(args),
+        Command::Analyze(args) => analyze::run(args, cancel),
+        Command::Normalize(args) => normalize::run(args, cancel),
+        Command::Hls(args) => hls::run(args, cancel),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use loudcore::{DecodeOptions, Input, Mode, NormalizeOptions, OutputSpec, Preset};
+use loudcore::{CancelToken, DecodeOptions, Input, Mode, NormalizeOptions, OutputSpec, Preset};
 
 use crate::analyze::LimitArgs;
 use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
@@ -72,7 +72,7 @@ fn parse_bitrate(s: &str) -> Result<u32, String> {
     Ok(bps.round() as u32)
 }
 
-pub fn run(args: Args) -> Result<(), loudcore::Error> {
+pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
     let opts = NormalizeOptions {
         target_lufs: args.target_lufs,
@@ -91,6 +91,7 @@ pub fn run(args: Args) -> Result<(), loudcore::Error> {
             threads: usize::from(args.threads),
         },
         on_progress,
+        cancel: Some(cancel),
         ..Default::default()
     };
     let outputs: Vec<OutputSpec> = args.outputs.iter().map(OutputSpec::from).collect();

@@ -324,3 +324,57 @@ fn silent_input_exits_8_and_writes_nothing() {
         "`normalize --help` documents exit code 8:\n{help}"
     );
 }
+
+/// SIGTERM (what a job runner or `timeout` sends) cancels the job: exit code 130, the
+/// temporary file removed, an existing output untouched.
+#[cfg(unix)]
+#[test]
+fn sigterm_cancels_and_leaves_nothing_behind() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("long.wav");
+    write_wav(&input, &music_like(44_100, 240.0, 5), WavFormat::Int16).expect("write wav");
+    let out = dir.path().join("out.mp3");
+    std::fs::write(&out, b"the previous output").expect("write");
+    let mut child = Command::new(BIN)
+        .args(["normalize", s(&input), "-o", s(&out)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn loudcore");
+    // Wait until the encoder's temporary file exists: the job is mid-render.
+    let hidden = |d: &Path| {
+        std::fs::read_dir(d)
+            .expect("read dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    let t0 = Instant::now();
+    while hidden(dir.path()) == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no temporary file appeared"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the job ended before it could be interrupted"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert!(stderr.contains("cancel"), "stderr: {stderr}");
+    assert_eq!(hidden(dir.path()), 0, "a temporary file was left behind");
+    assert_eq!(
+        std::fs::read(&out).expect("read"),
+        b"the previous output",
+        "the existing output was touched"
+    );
+}
