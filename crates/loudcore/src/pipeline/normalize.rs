@@ -185,6 +185,8 @@ pub(super) struct Pending {
     min_gain: f32,
     /// The corrected gain of a redo whose previous render never limited.
     next_gain: Option<f64>,
+    /// Encode with the codec's closer search (`HlsCodec::encoder`): set for redos.
+    careful: bool,
     done: Option<(Done, OutputReport)>,
 }
 
@@ -211,6 +213,7 @@ impl Pending {
             attempts: 0,
             min_gain: 1.0,
             next_gain: None,
+            careful: false,
             done: None,
         }
     }
@@ -342,7 +345,7 @@ impl<'a> Job<'a> {
                 }
                 (Kind::Variant { bitrate, .. }, Some(l)) => l
                     .codec
-                    .encoder(spec.sample_rate, spec.channels, *bitrate)
+                    .encoder(spec.sample_rate, spec.channels, *bitrate, false)
                     .map(drop),
                 (Kind::Variant { .. }, None) => Err(Error::Internal {
                     file: file.clone(),
@@ -380,7 +383,7 @@ impl<'a> Job<'a> {
         };
         let codec = self.ladder.as_ref().map(|l| l.codec);
         for o in &mut self.outputs {
-            let guess = EncoderGuess::of(&o.kind, codec, probe.channels);
+            let guess = EncoderGuess::of(&o.kind, codec, probe.channels, false);
             o.out_rate = o.spec.sample_rate.unwrap_or(probe.sample_rate);
             o.gain_db = planned_gain;
             o.pcm_target = t.target_lufs + guess.loss_lu;
@@ -458,6 +461,7 @@ impl<'a> Job<'a> {
                             layout: l.layout,
                             bitrate: *bitrate,
                             segment_seconds: l.segment_seconds,
+                            careful: o.careful,
                         },
                         (Kind::Variant { .. }, None) => SinkSpec::Meter,
                     };
@@ -792,10 +796,20 @@ impl<'a> Job<'a> {
         if tp_over > 0.0 {
             o.limiter_ceiling -= tp_over + if o.is_lossy() { 0.5 } else { 0.15 };
         }
+        // A variant is redone with the careful encoder, which takes away less loudness
+        // than the fast one whose miss was just measured: trade one guess for the other.
+        let mut switch = 0.0;
+        if let (Kind::Variant { .. }, false) = (&o.kind, o.careful) {
+            let codec = self.ladder.as_ref().map(|l| l.codec);
+            let fast = EncoderGuess::of(&o.kind, codec, input.channels, false);
+            let careful = EncoderGuess::of(&o.kind, codec, input.channels, true);
+            switch = careful.loss_lu - fast.loss_lu;
+            o.careful = true;
+        }
         if let Some(e) = loud_err {
-            o.pcm_target += e;
+            o.pcm_target += e + switch;
             if tp_over <= 0.0 && o.min_gain >= UNLIMITED_GAIN {
-                o.next_gain = Some(o.gain_db + e);
+                o.next_gain = Some(o.gain_db + e + switch);
             }
         }
         match done {
@@ -976,7 +990,8 @@ struct EncoderGuess {
 }
 
 impl EncoderGuess {
-    fn of(kind: &Kind, hls_codec: Option<HlsCodec>, channels: u32) -> EncoderGuess {
+    /// `careful`: a variant's redo (`HlsCodec::encoder`).
+    fn of(kind: &Kind, hls_codec: Option<HlsCodec>, channels: u32, careful: bool) -> EncoderGuess {
         let per_channel = |bitrate: u32| f64::from(bitrate) / f64::from(channels.max(1));
         match kind {
             Kind::File { format, settings } => match format {
@@ -992,8 +1007,9 @@ impl EncoderGuess {
             },
             Kind::Variant { bitrate, .. } => match hls_codec {
                 Some(HlsCodec::Mp3) => EncoderGuess::mp3(Some(per_channel(*bitrate))),
-                // Ladders encode without the afterburner (`HlsCodec::encoder`).
-                _ => EncoderGuess::aac(per_channel(*bitrate), false),
+                // Ladders encode without the afterburner until a redo
+                // (`HlsCodec::encoder`).
+                _ => EncoderGuess::aac(per_channel(*bitrate), careful),
             },
         }
     }
@@ -1115,17 +1131,17 @@ mod tests {
             name: "v".into(),
             bitrate,
         };
-        let low = EncoderGuess::of(&variant(48_000), Some(HlsCodec::Aac), 2);
-        let high = EncoderGuess::of(&variant(128_000), Some(HlsCodec::Aac), 2);
+        let low = EncoderGuess::of(&variant(48_000), Some(HlsCodec::Aac), 2, false);
+        let high = EncoderGuess::of(&variant(128_000), Some(HlsCodec::Aac), 2, false);
         assert!(low.overshoot_db > high.overshoot_db && low.loss_lu > high.loss_lu);
         // The same rung in mono has twice the bits per channel.
-        let mono = EncoderGuess::of(&variant(48_000), Some(HlsCodec::Aac), 1);
+        let mono = EncoderGuess::of(&variant(48_000), Some(HlsCodec::Aac), 1, false);
         assert!(mono.overshoot_db < low.overshoot_db);
         let flac = Kind::File {
             format: OutputFormat::Flac,
             settings: EncoderSettings::default(),
         };
-        let lossless = EncoderGuess::of(&flac, None, 2);
+        let lossless = EncoderGuess::of(&flac, None, 2, false);
         assert_eq!((lossless.overshoot_db, lossless.loss_lu), (0.0, 0.0));
     }
 }

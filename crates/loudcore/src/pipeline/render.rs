@@ -50,6 +50,8 @@ pub(crate) enum SinkSpec {
         layout: Layout,
         bitrate: u32,
         segment_seconds: f64,
+        /// Encode with the codec's slower, closer search (`HlsCodec::encoder`).
+        careful: bool,
     },
 }
 
@@ -291,8 +293,10 @@ impl Chain {
                 layout,
                 bitrate,
                 segment_seconds,
+                careful,
             } => {
-                let encoder = codec.encoder(spec.out_rate, src.channels as u16, bitrate)?;
+                let encoder =
+                    codec.encoder(spec.out_rate, src.channels as u16, bitrate, careful)?;
                 let writer = VariantWriter::new(
                     &root,
                     &name,
