@@ -15,6 +15,7 @@ mod dither;
 mod flac;
 mod m4a;
 mod mp3;
+mod mp3_frames;
 pub(crate) mod mp3_packets;
 
 pub(crate) mod packet;
