@@ -16,6 +16,7 @@ mod flac;
 mod m4a;
 mod mp3;
 mod mp3_frames;
+mod mp3_info_tag;
 pub(crate) mod mp3_packets;
 
 pub(crate) mod packet;
