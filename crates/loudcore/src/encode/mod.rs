@@ -18,6 +18,7 @@ mod mp3;
 mod mp3_frames;
 mod mp3_info_tag;
 pub(crate) mod mp3_packets;
+mod mp3_reservoir;
 
 pub(crate) mod packet;
 mod wav;
