@@ -5,12 +5,22 @@
 //! samples of LAME's own) and the padding added to fill the last frame. Decoders that read
 //! it (FFmpeg, symphonia, every gapless player) trim both, so the decoded file has exactly
 //! the input's length; without it an MP3 is up to ~50 ms longer and measures differently.
+//!
+//! LAME is single-threaded and most of a normalize's time, so inputs longer than a chunk
+//! (about 10 s) are encoded in chunks by several LAME instances at once, one per core
+//! (`mp3_chunks`), whose frames (`mp3_frames`) are spliced (`mp3_splice`), laid out again
+//! around the bit reservoir (`mp3_reservoir`) and described by one info tag
+//! (`mp3_info_tag`). Chunks are taken back in order and written as they come, so memory
+//! stays at a few chunks and the file does not depend on thread timing. Shorter inputs go
+//! through one LAME instance and are written exactly as LAME wrote them.
 
 use std::io::SeekFrom;
 use std::num::NonZeroU32;
 
-use mp3lame_encoder::{Builder, FlushGap, InterleavedPcm, MonoPcm, Quality, VbrMode};
+use mp3lame_encoder::{Builder, Quality, VbrMode};
 
+use super::mp3_chunks::{ChunkPlan, Workers, run_lame};
+use super::mp3_splice::{SpliceStats, Splicer};
 use super::{Encoded, Encoder, EncoderSettings, StreamSpec, invalid, io_error, partial_frame};
 use crate::Tags;
 use crate::error::{Error, Result};
@@ -26,11 +36,6 @@ const MPEG1_KBPS: [u32; 14] = [
 ];
 /// MPEG-2 and 2.5 layer III bit rates (8 to 24 kHz), kbit/s.
 const MPEG2_KBPS: [u32; 14] = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
-/// Frames handed to LAME per call: bounds the scratch and output buffers.
-const CHUNK_FRAMES: usize = 8192;
-/// Output room for the final flush. LAME asks for at least 7200 bytes; the flush encodes
-/// at most a few frames plus the bit reservoir, so this is generous.
-const FLUSH_BYTES: usize = 64 * 1024;
 /// Longest tag text kept, in characters: titles are short, and this bounds what a hostile
 /// input's tags can make us write.
 const MAX_TAG_CHARS: usize = 1024;
@@ -104,17 +109,22 @@ impl Mp3Config {
 }
 
 pub(super) struct Mp3Encoder<W> {
-    lame: mp3lame_encoder::Encoder,
+    config: Mp3Config,
     sink: W,
     label: String,
     channels: usize,
-    /// Where the first MPEG frame (LAME's placeholder for the info tag) starts: after our
-    /// ID3v2 tag.
+    /// Where the first MPEG frame (the info tag) starts: after our ID3v2 tag.
     audio_start: u64,
-    /// Clamped copy of the input, reused between calls.
-    scratch: Vec<f32>,
-    /// LAME's output, reused between calls (its capacity settles after the first chunk).
-    out: Vec<u8>,
+    plan: ChunkPlan,
+    /// Input not yet handed to an encoder (clamped, interleaved), from sample `buf_start`.
+    buf: Vec<f32>,
+    buf_start: u64,
+    /// Chunks handed to workers so far.
+    dispatched: u64,
+    workers: Workers,
+    splicer: Splicer,
+    /// LAME's info frame from the first chunk's encoder, once it is back.
+    info_frame: Option<Vec<u8>>,
     frames: u64,
 }
 
@@ -141,31 +151,193 @@ fn vbr_quality(q: u8) -> Quality {
 }
 
 impl<W: Sink> Mp3Encoder<W> {
-    pub(super) fn new(config: Mp3Config, spec: &StreamSpec, mut sink: W) -> Result<Self> {
+    pub(super) fn new(config: Mp3Config, spec: &StreamSpec, sink: W) -> Result<Self> {
+        let plan = ChunkPlan::new(config.sample_rate);
+        Self::with_plan(config, spec, sink, plan)
+    }
+
+    /// With chunks of `plan` (tests use short ones).
+    pub(super) fn with_plan(
+        config: Mp3Config,
+        spec: &StreamSpec,
+        mut sink: W,
+        plan: ChunkPlan,
+    ) -> Result<Self> {
         let label = sink.label();
-        let with_file = |e: Error| match e {
-            Error::Internal { detail, .. } => Error::Internal {
-                file: label.clone(),
-                detail,
-            },
-            other => other,
-        };
-        let lame = build_lame(&config).map_err(with_file)?;
+        // Built once here so that a setting LAME refuses fails now, not in a worker.
+        drop(build_lame(&config).map_err(|e| with_file(e, &label))?);
 
         // Our own ID3v2.3 tag rather than LAME's: LAME takes Latin-1 C strings only, and
         // writing it ourselves makes the offset of the info frame known exactly.
         let id3 = id3v2_tag(&spec.tags);
         sink.write_all(&id3).map_err(io_error(&label))?;
+        let channels = usize::from(config.channels);
         Ok(Mp3Encoder {
-            lame,
+            config,
             sink,
             label,
-            channels: usize::from(config.channels),
+            channels,
             audio_start: id3.len() as u64,
-            scratch: Vec::with_capacity(CHUNK_FRAMES * usize::from(config.channels)),
-            out: Vec::new(),
+            plan,
+            buf: Vec::with_capacity(chunk_capacity(&plan, channels)),
+            buf_start: 0,
+            dispatched: 0,
+            workers: Workers::new(config),
+            splicer: Splicer::new(&plan, channels),
+            info_frame: None,
             frames: 0,
         })
+    }
+
+    /// Hands chunk `dispatched` (everything buffered up to `end`) to a worker, keeping
+    /// what the next chunk is also fed; `last` if the input ends there.
+    fn dispatch(&mut self, end: u64, last: bool) -> Result<()> {
+        while self.workers.is_full() {
+            self.take_next()?;
+        }
+        let k = self.dispatched;
+        let ch = self.channels;
+        let next_start = self.plan.start(k + 1);
+        let keep_from = ((next_start - self.buf_start) as usize * ch).min(self.buf.len());
+        let mut rest = Vec::with_capacity(chunk_capacity(&self.plan, ch));
+        rest.extend_from_slice(&self.buf[keep_from..]);
+        let mut pcm = std::mem::replace(&mut self.buf, rest);
+        pcm.truncate((end - self.buf_start) as usize * ch);
+        let start = self.buf_start;
+        let first_frame = start / self.plan.frame_len as u64;
+        self.buf_start = next_start;
+        self.dispatched += 1;
+        self.workers
+            .spawn(pcm, start, first_frame, last)
+            .map_err(|e| with_file(e, &self.label))
+    }
+
+    /// Waits for the oldest chunk in flight and writes what of it is final; false when
+    /// none is in flight.
+    fn take_next(&mut self) -> Result<bool> {
+        let Some(chunk) = self.workers.next() else {
+            return Ok(false);
+        };
+        let mut chunk = chunk.map_err(|e| with_file(e, &self.label))?;
+        let Mp3Encoder {
+            sink,
+            label,
+            splicer,
+            info_frame,
+            ..
+        } = self;
+        if info_frame.is_none() {
+            // The first chunk's: room for it now, its totals once they are known.
+            let tag = std::mem::take(&mut chunk.info_frame);
+            sink.write_all(&vec![0; tag.len()])
+                .map_err(io_error(label))?;
+            *info_frame = Some(tag);
+        }
+        splicer
+            .push(chunk, &mut |f: &[u8]| {
+                sink.write_all(f).map_err(io_error(label))
+            })
+            .map_err(|e| with_file(e, label))?;
+        Ok(true)
+    }
+
+    /// The whole input in one LAME instance, written as LAME wrote it.
+    fn finish_single(&mut self) -> Result<()> {
+        let out = run_lame(&self.config, &self.buf).map_err(|e| with_file(e, &self.label))?;
+        self.sink
+            .write_all(&out.stream)
+            .map_err(io_error(&self.label))?;
+        // LAME wrote a blank frame of the tag's size at the start of the stream; now that
+        // frame counts, sizes, delay and padding are known, put the real tag there.
+        self.write_info_frame(&out.info_frame)
+    }
+
+    fn finish_chunks(&mut self) -> Result<SpliceStats> {
+        let end = self.buf_start + (self.buf.len() / self.channels) as u64;
+        self.dispatch(end, true)?;
+        while self.take_next()? {}
+        let Mp3Encoder {
+            sink,
+            label,
+            splicer,
+            ..
+        } = self;
+        let (totals, stats) = splicer
+            .finish(&mut |f: &[u8]| sink.write_all(f).map_err(io_error(label)))
+            .map_err(|e| with_file(e, label))?;
+        // No info frame where LAME would write none (its tag does not fit a frame at the
+        // lowest CBR rates): the stream is then what LAME alone would have made.
+        let mut tag = self.info_frame.take().unwrap_or_default();
+        if !tag.is_empty() {
+            totals
+                .patch(&mut tag, self.frames)
+                .map_err(|detail| Error::Internal {
+                    file: self.label.clone(),
+                    detail: format!("MP3 info tag: {detail}"),
+                })?;
+            self.write_info_frame(&tag)?;
+        }
+        Ok(stats)
+    }
+
+    fn write_info_frame(&mut self, tag: &[u8]) -> Result<()> {
+        if tag.is_empty() {
+            return Ok(());
+        }
+        let here = self.sink.stream_position().map_err(io_error(&self.label))?;
+        self.sink
+            .seek(SeekFrom::Start(self.audio_start))
+            .map_err(io_error(&self.label))?;
+        self.sink.write_all(tag).map_err(io_error(&self.label))?;
+        self.sink
+            .seek(SeekFrom::Start(here))
+            .map_err(io_error(&self.label))?;
+        Ok(())
+    }
+
+    /// [`Encoder::finish`], also saying what happened at the splices.
+    pub(super) fn finish_with_stats(mut self) -> Result<(Encoded<W>, SpliceStats)> {
+        let stats = if self.dispatched == 0 {
+            self.finish_single()?;
+            SpliceStats::default()
+        } else {
+            self.finish_chunks()?
+        };
+        let label = self.label.clone();
+        let bytes = self.sink.seek(SeekFrom::End(0)).map_err(io_error(&label))?;
+        self.sink.flush().map_err(io_error(&label))?;
+        let Mp3Encoder { sink, frames, .. } = self;
+        Ok((
+            Encoded {
+                bytes,
+                frames,
+                output: sink,
+            },
+            stats,
+        ))
+    }
+}
+
+/// Room for one chunk's input with its pre-roll and lookahead, interleaved (reserved up
+/// front so that the buffer does not grow by doubling; bounded for test plans whose one
+/// chunk is the whole input).
+fn chunk_capacity(plan: &ChunkPlan, channels: usize) -> usize {
+    (plan.pre + plan.len + plan.post)
+        .saturating_mul(channels)
+        .min(1 << 22)
+}
+
+/// Names the output in an internal error raised where the label was not at hand.
+fn with_file(e: Error, label: &str) -> Error {
+    match e {
+        Error::Internal { file, detail } if file.is_empty() => Error::Internal {
+            file: label.to_string(),
+            detail,
+        },
+        Error::Cancelled { file } if file.is_empty() => Error::Cancelled {
+            file: label.to_string(),
+        },
+        other => other,
     }
 }
 
@@ -240,79 +412,33 @@ fn lame_cbr_preset_scale(kbps: std::ffi::c_int) -> f32 {
 impl<W: Sink> Encoder<W> for Mp3Encoder<W> {
     fn write(&mut self, interleaved: &[f32]) -> Result<()> {
         let ch = self.channels;
-        if interleaved.len() % ch != 0 {
+        if !interleaved.len().is_multiple_of(ch) {
             return Err(partial_frame(&self.label, interleaved.len(), ch));
         }
-        for chunk in interleaved.chunks(CHUNK_FRAMES * ch) {
-            // LAME's float input is nominally [-1, 1]; a NaN would poison its psychoacoustic
-            // model for the rest of the file.
-            self.scratch.clear();
-            self.scratch.extend(
-                chunk
+        let mut rest = interleaved;
+        while !rest.is_empty() {
+            // Up to the end of what the next chunk is fed, then hand it out.
+            let end = self.plan.end(self.dispatched);
+            let have = self.buf_start + (self.buf.len() / ch) as u64;
+            let take = ((end - have) as usize * ch).min(rest.len());
+            // LAME's float input is nominally [-1, 1]; a NaN would poison its
+            // psychoacoustic model for the rest of the file.
+            self.buf.extend(
+                rest[..take]
                     .iter()
                     .map(|&x| if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) }),
             );
-            let frames = chunk.len() / ch;
-            self.out.clear();
-            self.out
-                .reserve(mp3lame_encoder::max_required_buffer_size(frames));
-            let r = if ch == 2 {
-                self.lame
-                    .encode_to_vec(InterleavedPcm(&self.scratch), &mut self.out)
-            } else {
-                self.lame
-                    .encode_to_vec(MonoPcm(&self.scratch), &mut self.out)
-            };
-            r.map_err(|e| Error::Internal {
-                file: self.label.clone(),
-                detail: format!("LAME encode: {e}"),
-            })?;
-            self.sink
-                .write_all(&self.out)
-                .map_err(io_error(&self.label))?;
-            self.frames += frames as u64;
+            rest = &rest[take..];
+            self.frames += (take / ch) as u64;
+            if have + (take / ch) as u64 == end {
+                self.dispatch(end, false)?;
+            }
         }
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Encoded<W>> {
-        let label = self.label.clone();
-        let internal = |detail: String| Error::Internal {
-            file: label.clone(),
-            detail,
-        };
-        // FlushGap (lame_encode_flush) pads the last frame with silence and encodes every
-        // buffered sample, then records that padding for the LAME tag. FlushNoGap only
-        // drains the bitstream and keeps the tail samples for a following track, which
-        // would cut the end of a standalone file.
-        self.out.clear();
-        self.out.reserve(FLUSH_BYTES);
-        self.lame
-            .flush_to_vec::<FlushGap>(&mut self.out)
-            .map_err(|e| internal(format!("LAME flush: {e}")))?;
-        self.sink.write_all(&self.out).map_err(io_error(&label))?;
-
-        // LAME wrote a blank frame of the tag's size at the start of the stream; now that
-        // frame counts, sizes, delay and padding are known, put the real tag there.
-        let tag_size = self.lame.lame_tag_size();
-        if tag_size > 0 {
-            let mut tag = Vec::with_capacity(tag_size);
-            self.lame
-                .lame_tag_encode_to_vec(&mut tag)
-                .ok_or_else(|| internal("LAME produced no info tag".into()))?;
-            self.sink
-                .seek(SeekFrom::Start(self.audio_start))
-                .map_err(io_error(&label))?;
-            self.sink.write_all(&tag).map_err(io_error(&label))?;
-        }
-        let bytes = self.sink.seek(SeekFrom::End(0)).map_err(io_error(&label))?;
-        self.sink.flush().map_err(io_error(&label))?;
-        let Mp3Encoder { sink, frames, .. } = *self;
-        Ok(Encoded {
-            bytes,
-            frames,
-            output: sink,
-        })
+    fn finish(self: Box<Self>) -> Result<Encoded<W>> {
+        self.finish_with_stats().map(|(encoded, _)| encoded)
     }
 }
 
