@@ -19,7 +19,7 @@ use std::num::NonZeroU32;
 
 use mp3lame_encoder::{Builder, Quality, VbrMode};
 
-use super::mp3_chunks::{ChunkPlan, Workers, run_lame};
+use super::mp3_chunks::{ChunkPlan, Pcm, Workers, run_lame};
 use super::mp3_splice::{SpliceStats, Splicer};
 use super::{Encoded, Encoder, EncoderSettings, StreamSpec, invalid, io_error, partial_frame};
 use crate::Tags;
@@ -116,8 +116,8 @@ pub(super) struct Mp3Encoder<W> {
     /// Where the first MPEG frame (the info tag) starts: after our ID3v2 tag.
     audio_start: u64,
     plan: ChunkPlan,
-    /// Input not yet handed to an encoder (clamped, interleaved), from sample `buf_start`.
-    buf: Vec<f32>,
+    /// Input not yet handed to an encoder, from sample `buf_start`.
+    buf: Pcm,
     buf_start: u64,
     /// Chunks handed to workers so far.
     dispatched: u64,
@@ -179,30 +179,28 @@ impl<W: Sink> Mp3Encoder<W> {
             channels,
             audio_start: id3.len() as u64,
             plan,
-            buf: Vec::with_capacity(chunk_capacity(&plan, channels)),
+            buf: Pcm::new(channels),
             buf_start: 0,
             dispatched: 0,
             workers: Workers::new(config),
-            splicer: Splicer::new(&plan, channels),
+            splicer: Splicer::new(&plan),
             info_frame: None,
             frames: 0,
         })
     }
 
-    /// Hands chunk `dispatched` (everything buffered up to `end`) to a worker, keeping
+    /// Hands chunk `dispatched` (everything buffered, up to `end`) to a worker, keeping
     /// what the next chunk is also fed; `last` if the input ends there.
     fn dispatch(&mut self, end: u64, last: bool) -> Result<()> {
         while self.workers.is_full() {
             self.take_next()?;
         }
         let k = self.dispatched;
-        let ch = self.channels;
         let next_start = self.plan.start(k + 1);
-        let keep_from = ((next_start - self.buf_start) as usize * ch).min(self.buf.len());
-        let mut rest = Vec::with_capacity(chunk_capacity(&self.plan, ch));
-        rest.extend_from_slice(&self.buf[keep_from..]);
-        let mut pcm = std::mem::replace(&mut self.buf, rest);
-        pcm.truncate((end - self.buf_start) as usize * ch);
+        // What the next chunk is fed too: its pre-roll and this one's lookahead.
+        let rest = self.buf.copy_from((next_start - self.buf_start) as usize);
+        let pcm = std::mem::replace(&mut self.buf, rest);
+        debug_assert_eq!(self.buf_start + pcm.frames() as u64, end);
         let start = self.buf_start;
         let first_frame = start / self.plan.frame_len as u64;
         self.buf_start = next_start;
@@ -243,17 +241,24 @@ impl<W: Sink> Mp3Encoder<W> {
 
     /// The whole input in one LAME instance, written as LAME wrote it.
     fn finish_single(&mut self) -> Result<()> {
-        let out = run_lame(&self.config, &self.buf).map_err(|e| with_file(e, &self.label))?;
-        self.sink
-            .write_all(&out.stream)
-            .map_err(io_error(&self.label))?;
+        let Mp3Encoder {
+            config,
+            sink,
+            label,
+            buf,
+            ..
+        } = self;
+        let info_frame = run_lame(config, buf, &mut |b: &[u8]| {
+            sink.write_all(b).map_err(io_error(label))
+        })
+        .map_err(|e| with_file(e, label))?;
         // LAME wrote a blank frame of the tag's size at the start of the stream; now that
         // frame counts, sizes, delay and padding are known, put the real tag there.
-        self.write_info_frame(&out.info_frame)
+        self.write_info_frame(&info_frame)
     }
 
     fn finish_chunks(&mut self) -> Result<SpliceStats> {
-        let end = self.buf_start + (self.buf.len() / self.channels) as u64;
+        let end = self.buf_start + self.buf.frames() as u64;
         self.dispatch(end, true)?;
         while self.take_next()? {}
         let Mp3Encoder {
@@ -316,15 +321,6 @@ impl<W: Sink> Mp3Encoder<W> {
             stats,
         ))
     }
-}
-
-/// Room for one chunk's input with its pre-roll and lookahead, interleaved (reserved up
-/// front so that the buffer does not grow by doubling; bounded for test plans whose one
-/// chunk is the whole input).
-fn chunk_capacity(plan: &ChunkPlan, channels: usize) -> usize {
-    (plan.pre + plan.len + plan.post)
-        .saturating_mul(channels)
-        .min(1 << 22)
 }
 
 /// Names the output in an internal error raised where the label was not at hand.
@@ -419,15 +415,9 @@ impl<W: Sink> Encoder<W> for Mp3Encoder<W> {
         while !rest.is_empty() {
             // Up to the end of what the next chunk is fed, then hand it out.
             let end = self.plan.end(self.dispatched);
-            let have = self.buf_start + (self.buf.len() / ch) as u64;
+            let have = self.buf_start + self.buf.frames() as u64;
             let take = ((end - have) as usize * ch).min(rest.len());
-            // LAME's float input is nominally [-1, 1]; a NaN would poison its
-            // psychoacoustic model for the rest of the file.
-            self.buf.extend(
-                rest[..take]
-                    .iter()
-                    .map(|&x| if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) }),
-            );
+            self.buf.extend(&rest[..take]);
             rest = &rest[take..];
             self.frames += (take / ch) as u64;
             if have + (take / ch) as u64 == end {

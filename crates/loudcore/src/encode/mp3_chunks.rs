@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
 use super::mp3::{Mp3Config, configure_lame, lame_error};
-use super::mp3_frames::{Frames, Header};
+use super::mp3_frames::Frames;
 use crate::decode::panic_message;
 use crate::error::{Error, Result};
 
@@ -95,29 +95,102 @@ pub(super) fn frame_len(sample_rate: u32) -> usize {
     if sample_rate >= 32_000 { 1152 } else { 576 }
 }
 
-/// LAME's output for a whole input: its bytes (starting with the blank frame it reserves
-/// for the info tag) and the info frame to put there.
-pub(super) struct LameOutput {
-    pub stream: Vec<u8>,
-    pub info_frame: Vec<u8>,
+/// Interleaved samples within [-1, 1], in blocks of [`LAME_CALL_FRAMES`] samples per
+/// channel (64 KB in stereo), the pieces LAME is fed. No allocation is large on purpose:
+/// glibc serves large ones with mmap and, when they are freed, raises its mmap threshold
+/// to their size, after which freed megabytes stay in its heaps; with a 3.5 MB buffer per
+/// chunk, a normalize of an hour's input peaked 20 MB higher.
+#[derive(Debug, Default)]
+pub(super) struct Pcm {
+    blocks: Vec<Vec<f32>>,
+    channels: usize,
 }
 
-/// Runs one LAME instance over all of `pcm` (interleaved, already within [-1, 1]).
-pub(super) fn run_lame(config: &Mp3Config, pcm: &[f32]) -> Result<LameOutput> {
+impl Pcm {
+    pub(super) fn new(channels: usize) -> Pcm {
+        Pcm {
+            blocks: Vec::new(),
+            channels,
+        }
+    }
+
+    fn block_len(&self) -> usize {
+        LAME_CALL_FRAMES * self.channels
+    }
+
+    /// Samples per channel.
+    pub(super) fn frames(&self) -> usize {
+        let full = self.blocks.len().saturating_sub(1) * LAME_CALL_FRAMES;
+        full + self
+            .blocks
+            .last()
+            .map_or(0, |b| b.len() / self.channels.max(1))
+    }
+
+    /// Appends `samples` (whole frames), clamped: LAME's float input is nominally
+    /// [-1, 1], and a NaN would poison its psychoacoustic model for the rest of the file.
+    pub(super) fn extend(&mut self, mut samples: &[f32]) {
+        let cap = self.block_len();
+        while !samples.is_empty() {
+            if self.blocks.last().is_none_or(|b| b.len() == cap) {
+                self.blocks.push(Vec::with_capacity(cap));
+            }
+            let Some(block) = self.blocks.last_mut() else {
+                return;
+            };
+            let n = (cap - block.len()).min(samples.len());
+            block.extend(
+                samples[..n]
+                    .iter()
+                    .map(|&x| if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) }),
+            );
+            samples = &samples[n..];
+        }
+    }
+
+    /// Frames `from..to` (samples per channel, clipped to what there is), as slices of at
+    /// most a block.
+    pub(super) fn pieces(&self, from: usize, to: usize) -> impl Iterator<Item = &[f32]> {
+        let (from, to) = (from * self.channels, to * self.channels);
+        let cap = self.block_len().max(1);
+        self.blocks.iter().enumerate().filter_map(move |(i, b)| {
+            let start = i * cap;
+            let lo = from.clamp(start, start + b.len()) - start;
+            let hi = to.clamp(start, start + b.len()) - start;
+            (lo < hi).then(|| &b[lo..hi])
+        })
+    }
+
+    /// A copy of frames `from..`.
+    pub(super) fn copy_from(&self, from: usize) -> Pcm {
+        let mut out = Pcm::new(self.channels);
+        for piece in self.pieces(from, usize::MAX / self.channels.max(1)) {
+            out.extend(piece);
+        }
+        out
+    }
+}
+
+/// Runs one LAME instance over all of `pcm`, handing its bytes to `emit` as they come
+/// (starting with the blank frame LAME reserves for its info tag, if it writes one).
+/// Returns the info frame to put there.
+pub(super) fn run_lame(
+    config: &Mp3Config,
+    pcm: &Pcm,
+    emit: &mut impl FnMut(&[u8]) -> Result<()>,
+) -> Result<Vec<u8>> {
     let mut lame = Lame::new(config)?;
-    let mut stream = Vec::new();
-    lame.feed(pcm, &AtomicBool::new(false), &mut stream)?;
-    lame.finish(&mut stream)?;
-    Ok(LameOutput {
-        stream,
-        info_frame: lame.info_frame()?,
-    })
+    lame.feed(pcm.pieces(0, pcm.frames()), &AtomicBool::new(false), emit)?;
+    lame.finish(emit)?;
+    lame.info_frame()
 }
 
 /// A LAME instance that can be fed more at any time, until it is finished.
 pub(super) struct Lame {
     lame: mp3lame_encoder::Encoder,
     channels: usize,
+    /// LAME's output of one call.
+    out: Vec<u8>,
 }
 
 impl Lame {
@@ -127,32 +200,38 @@ impl Lame {
                 .build()
                 .map_err(|e| lame_error("init", e))?,
             channels: usize::from(config.channels),
+            out: Vec::new(),
         })
     }
 
-    /// Encodes `pcm` (interleaved, within [-1, 1]) onto `out`. What comes out stops where
-    /// LAME's bitstream is: inside a frame whose data area later frames fill. Stops with
-    /// [`Error::Cancelled`] between calls once `cancel` is set.
-    pub(super) fn feed(
+    /// Encodes `pieces` (interleaved, within [-1, 1], each whole frames) and hands what
+    /// LAME writes to `emit`. That stops where LAME's bitstream is: inside a frame whose
+    /// data area later frames fill. Stops with [`Error::Cancelled`] between calls once
+    /// `cancel` is set.
+    pub(super) fn feed<'a>(
         &mut self,
-        pcm: &[f32],
+        pieces: impl Iterator<Item = &'a [f32]>,
         cancel: &AtomicBool,
-        out: &mut Vec<u8>,
+        emit: &mut impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         let ch = self.channels;
-        for piece in pcm.chunks(LAME_CALL_FRAMES * ch) {
+        for piece in pieces {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled {
                     file: String::new(),
                 });
             }
-            out.reserve(mp3lame_encoder::max_required_buffer_size(piece.len() / ch));
+            self.out.clear();
+            self.out
+                .reserve(mp3lame_encoder::max_required_buffer_size(piece.len() / ch));
             let r = if ch == 2 {
-                self.lame.encode_to_vec(InterleavedPcm(piece), out)
+                self.lame
+                    .encode_to_vec(InterleavedPcm(piece), &mut self.out)
             } else {
-                self.lame.encode_to_vec(MonoPcm(piece), out)
+                self.lame.encode_to_vec(MonoPcm(piece), &mut self.out)
             };
             r.map_err(|e| lame_error("encode", e))?;
+            emit(&self.out)?;
         }
         Ok(())
     }
@@ -161,12 +240,13 @@ impl Lame {
     /// encodes every buffered sample, then records that padding for the LAME tag.
     /// (FlushNoGap only drains the bitstream and keeps the tail samples for a following
     /// track, which would cut the end of a standalone file.)
-    pub(super) fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        out.reserve(FLUSH_BYTES);
+    pub(super) fn finish(&mut self, emit: &mut impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.out.clear();
+        self.out.reserve(FLUSH_BYTES);
         self.lame
-            .flush_to_vec::<FlushGap>(out)
+            .flush_to_vec::<FlushGap>(&mut self.out)
             .map_err(|e| lame_error("flush", e))?;
-        Ok(())
+        emit(&self.out)
     }
 
     /// LAME's info frame for what it encoded so far; empty where the tag does not fit a
@@ -192,9 +272,9 @@ pub(super) struct EncodedChunk {
     pub frames: Frames,
     /// LAME's info frame for this encoder's stream.
     pub info_frame: Vec<u8>,
-    /// The input it was fed (interleaved), from sample `start` to `end`: the previous
-    /// chunk's encoder continues with it where no splice works.
-    pub pcm: Vec<f32>,
+    /// The input it was fed, from sample `start` to `end`: the previous chunk's encoder
+    /// continues with it where no splice works.
+    pub pcm: Pcm,
     pub start: u64,
     pub end: u64,
     /// The encoder, still running (not flushed), unless this chunk ends the stream.
@@ -210,32 +290,26 @@ impl EncodedChunk {
     /// Continues this chunk's encoder over `next`'s input up to sample `upto` (at most
     /// `next.end`), and ends the stream there if `next` does: its frames then also cover
     /// that part of `next`, exactly as if it had been fed everything at once.
-    pub(super) fn continue_with(
-        &mut self,
-        next: &EncodedChunk,
-        upto: u64,
-        channels: usize,
-    ) -> Result<()> {
+    pub(super) fn continue_with(&mut self, next: &EncodedChunk, upto: u64) -> Result<()> {
         let Some(lame) = self.lame.as_mut() else {
             return Err(internal(
                 "the encoder of the last chunk cannot continue".into(),
             ));
         };
         let upto = upto.min(next.end);
-        let at = |sample: u64| {
-            (sample.saturating_sub(next.start) as usize * channels).min(next.pcm.len())
-        };
-        let mut stream = Vec::new();
+        let local = |sample: u64| sample.saturating_sub(next.start) as usize;
+        let frames = &mut self.frames;
+        let mut emit = |b: &[u8]| frames.push(b).map_err(internal);
+        let never = AtomicBool::new(false);
         lame.feed(
-            &next.pcm[at(self.end)..at(upto)],
-            &AtomicBool::new(false),
-            &mut stream,
+            next.pcm.pieces(local(self.end), local(upto)),
+            &never,
+            &mut emit,
         )?;
         if upto == next.end && next.lame.is_none() {
-            lame.finish(&mut stream)?;
+            lame.finish(&mut emit)?;
             self.lame = None;
         }
-        self.frames.push(&stream).map_err(internal)?;
         if self.lame.is_none() && !self.frames.is_complete() {
             return Err(internal("the stream ends inside a frame".into()));
         }
@@ -254,38 +328,31 @@ fn internal(detail: String) -> Error {
 /// Encodes one chunk, leaving its encoder running unless it is the `last`.
 fn encode_chunk(
     config: &Mp3Config,
-    pcm: Vec<f32>,
+    pcm: Pcm,
     start: u64,
     first_frame: u64,
     last: bool,
     cancel: &AtomicBool,
 ) -> Result<EncodedChunk> {
     let mut lame = Lame::new(config)?;
-    let mut stream = Vec::new();
-    lame.feed(&pcm, cancel, &mut stream)?;
+    let mut frames = Frames::lame();
+    let mut emit = |b: &[u8]| frames.push(b).map_err(internal);
+    lame.feed(pcm.pieces(0, pcm.frames()), cancel, &mut emit)?;
     if last {
-        lame.finish(&mut stream)?;
+        lame.finish(&mut emit)?;
     }
     let info_frame = lame.info_frame()?;
-    // The first frame is the blank one LAME reserves for its tag, if it writes one.
-    let blank = info_frame.len();
-    let reserved = stream
-        .get(..blank)
-        .ok_or_else(|| internal("no frame reserved for the tag".into()))?;
-    if blank > 0
-        && (Header::parse(reserved).map_err(internal)?.frame_len() != blank
-            || reserved[4..].iter().any(|&b| b != 0))
-    {
-        return Err(internal(
-            "the frame reserved for the tag is not blank".into(),
-        ));
+    if frames.blank_len() != info_frame.len() {
+        return Err(internal(format!(
+            "LAME reserved {} bytes for its info frame and wrote one of {}",
+            frames.blank_len(),
+            info_frame.len()
+        )));
     }
-    let mut frames = Frames::default();
-    frames.push(&stream[blank..]).map_err(internal)?;
     if last && !frames.is_complete() {
         return Err(internal("the stream ends inside a frame".into()));
     }
-    let end = start + (pcm.len() / usize::from(config.channels)) as u64;
+    let end = start + pcm.frames() as u64;
     Ok(EncodedChunk {
         first_frame,
         frames,
@@ -325,7 +392,7 @@ impl Workers {
     /// begins frame `first_frame` of the whole stream; `last` if the stream ends with it.
     pub(super) fn spawn(
         &mut self,
-        pcm: Vec<f32>,
+        pcm: Pcm,
         start: u64,
         first_frame: u64,
         last: bool,
@@ -392,11 +459,43 @@ mod tests {
         assert_eq!(ChunkPlan::with_frames(8_000, 1).len, 22 * 576);
     }
 
+    fn pcm_of(samples: &[f32], channels: usize) -> Pcm {
+        let mut p = Pcm::new(channels);
+        p.extend(samples);
+        p
+    }
+
+    /// In blocks, pieces and copies come out as they went in.
+    #[test]
+    fn pcm_blocks() {
+        let samples: Vec<f32> = (0..2 * 20_000).map(|i| (i % 997) as f32 / 1000.0).collect();
+        let mut p = Pcm::new(2);
+        for piece in samples.chunks(2 * 3001) {
+            p.extend(piece);
+        }
+        assert_eq!(p.frames(), 20_000);
+        assert!(
+            p.blocks
+                .iter()
+                .all(|b| b.capacity() == 2 * LAME_CALL_FRAMES)
+        );
+        let join = |p: &Pcm, from, to| p.pieces(from, to).flatten().copied().collect::<Vec<f32>>();
+        assert_eq!(join(&p, 0, 20_000), samples);
+        assert_eq!(join(&p, 8191, 8193), samples[2 * 8191..2 * 8193]);
+        assert_eq!(join(&p, 19_000, 30_000), samples[2 * 19_000..]);
+        assert!(join(&p, 5, 5).is_empty());
+        assert_eq!(join(&p.copy_from(12_345), 0, 30_000), samples[2 * 12_345..]);
+        assert!(p.pieces(0, 20_000).all(|s| s.len() <= 2 * LAME_CALL_FRAMES));
+        let mut q = Pcm::new(1);
+        q.extend(&[f32::NAN, 2.0, -3.0, 0.5]);
+        assert_eq!(join(&q, 0, 4), [0.0, 1.0, -1.0, 0.5]);
+    }
+
     fn encode(cfg: &Mp3Config, pcm: &[f32], start_frame: usize, last: bool) -> EncodedChunk {
         let fl = frame_len(cfg.sample_rate);
         let ch = usize::from(cfg.channels);
         let from = start_frame * fl;
-        let pcm = pcm[from * ch..].to_vec();
+        let pcm = pcm_of(&pcm[from * ch..], ch);
         encode_chunk(
             cfg,
             pcm,
@@ -446,7 +545,7 @@ mod tests {
             let cut = 50 * fl + 123;
             let never = AtomicBool::new(false);
             let mut head =
-                encode_chunk(&cfg, pcm[..cut * chn].to_vec(), 0, 0, false, &never).unwrap();
+                encode_chunk(&cfg, pcm_of(&pcm[..cut * chn], chn), 0, 0, false, &never).unwrap();
             let out = head.frames.frames.len();
             // Everything but LAME's lookahead and the frame it is in the middle of.
             assert!(
@@ -456,17 +555,24 @@ mod tests {
             let from = cut - 7 * fl;
             let tail = encode_chunk(
                 &cfg,
-                pcm[from * chn..].to_vec(),
+                pcm_of(&pcm[from * chn..], chn),
                 from as u64,
                 0,
                 true,
                 &never,
             )
             .unwrap();
-            head.continue_with(&tail, tail.end, chn).unwrap();
+            head.continue_with(&tail, tail.end).unwrap();
             assert!(head.lame.is_none() && head.frames.is_complete());
             assert_eq!(head.end, (pcm.len() / chn) as u64);
-            assert_eq!(head.frames.data, whole.frames.data, "{rate} {mode:?}");
+            assert!(
+                head.frames
+                    .frames
+                    .iter()
+                    .zip(&whole.frames.frames)
+                    .all(|(a, b)| a.main == b.main),
+                "{rate} {mode:?}"
+            );
             assert_eq!(head.frames.frames.len(), whole.frames.frames.len());
         }
     }
@@ -476,7 +582,7 @@ mod tests {
         let cfg = config(44_100, 2, Mp3Mode::Vbr { quality: 0 });
         let pcm = test_signal(44_100, 2, 44_100 * 20, 2);
         let mut w = Workers::new(cfg);
-        w.spawn(pcm, 0, 0, true).unwrap();
+        w.spawn(pcm_of(&pcm, 2), 0, 0, true).unwrap();
         w.cancel.store(true, Ordering::Relaxed);
         let t = std::time::Instant::now();
         let r = w.next().unwrap();

@@ -4,8 +4,6 @@
 //! main data from where it happened to be stored is what lets frames of several encoders
 //! be laid out again as one stream (`mp3_reservoir`).
 
-use std::ops::Range;
-
 /// Layer III bit rates in kbit/s by bitrate index (0 is free format, 15 is invalid).
 const MPEG1_KBPS: [u32; 15] = [
     0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
@@ -262,8 +260,9 @@ pub(super) struct Frame {
     /// Side information as LAME wrote it (`main_data_begin` is rewritten on output).
     pub side: [u8; 32],
     pub info: SideInfo,
-    /// The frame's main data in [`Frames::data`].
-    pub main: Range<usize>,
+    /// The frame's main data (its own small buffer: a chunk's frames never make one large
+    /// allocation, see `mp3_chunks::Pcm`).
+    pub main: Vec<u8>,
     /// Bytes of this encoder's reservoir left after this frame: from the end of its main
     /// data to the end of its data area. The next frame's `main_data_begin` is at most
     /// this.
@@ -274,8 +273,18 @@ pub(super) struct Frame {
 #[derive(Debug, Default)]
 pub(super) struct Frames {
     pub frames: Vec<Frame>,
-    /// The data areas of every frame, concatenated: the stream the reservoir lives in.
-    pub data: Vec<u8>,
+    /// Whether a first frame that is blank (all zero after its header) is LAME's info
+    /// frame, to be dropped.
+    blank_first: bool,
+    /// The length of the blank frame dropped.
+    blank_len: usize,
+    /// The end of the data stream (every data area so far, concatenated: where the
+    /// reservoir lives), as far as it can still hold main data of frames to come.
+    window: Vec<u8>,
+    /// Position in the data stream of `window[0]`.
+    window_start: usize,
+    /// End of the last frame's main data in the data stream.
+    main_end: usize,
     /// Bytes of a frame not yet complete (an encoder stopped in the middle of one).
     tail: Vec<u8>,
     /// Bytes of the complete frames, for messages.
@@ -283,8 +292,22 @@ pub(super) struct Frames {
 }
 
 impl Frames {
-    pub(super) fn main(&self, f: &Frame) -> &[u8] {
-        &self.data[f.main.clone()]
+    /// For a LAME stream: drops the blank frame LAME reserves for its info tag at the
+    /// start (unless the tag does not fit a frame at the bit rate, when there is none).
+    pub(super) fn lame() -> Frames {
+        Frames {
+            blank_first: true,
+            ..Frames::default()
+        }
+    }
+
+    /// The length of the blank frame dropped at the start, or 0.
+    pub(super) fn blank_len(&self) -> usize {
+        self.blank_len
+    }
+
+    pub(super) fn main<'a>(&self, f: &'a Frame) -> &'a [u8] {
+        &f.main
     }
 
     /// Whether every byte taken in belongs to a complete frame.
@@ -296,23 +319,44 @@ impl Frames {
     /// its main data lies where a decoder would look for it: after the previous frame's
     /// and inside the reservoir.
     pub(super) fn push(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.tail.extend_from_slice(bytes);
+        if self.tail.is_empty() {
+            let used = self.split_whole(bytes)?;
+            self.tail.extend_from_slice(&bytes[used..]);
+        } else {
+            let mut b = std::mem::take(&mut self.tail);
+            b.extend_from_slice(bytes);
+            let used = self.split_whole(&b)?;
+            b.drain(..used);
+            self.tail = b;
+        }
+        Ok(())
+    }
+
+    /// Splits off the whole frames at the start of `b`; returns the bytes they take.
+    fn split_whole(&mut self, b: &[u8]) -> Result<usize, String> {
         let mut pos = 0;
-        let mut main_end = self.frames.last().map_or(0, |f| f.main.end);
-        while self.tail.len() - pos >= 4 {
+        while b.len() - pos >= 4 {
             let at = self.parsed + pos;
-            let h = Header::parse(&self.tail[pos..]).map_err(|e| format!("at byte {at}: {e}"))?;
+            let h = Header::parse(&b[pos..]).map_err(|e| format!("at byte {at}: {e}"))?;
             let len = h.frame_len();
-            let Some(frame) = self.tail.get(pos..pos + len) else {
+            let Some(frame) = b.get(pos..pos + len) else {
                 break;
             };
+            pos += len;
+            // No frame LAME encodes is all zero after its header: even silence has a
+            // global gain.
+            if std::mem::take(&mut self.blank_first) && frame[4..].iter().all(|&x| x == 0) {
+                self.blank_len = len;
+                continue;
+            }
             let side_len = h.side_len();
             let info = SideInfo::parse(h, &frame[4..])?;
-            let area_start = self.data.len();
-            self.data.extend_from_slice(&frame[4 + side_len..]);
+            let area_start = self.window_start + self.window.len();
+            self.window.extend_from_slice(&frame[4 + side_len..]);
+            let data_end = self.window_start + self.window.len();
             let start = area_start
                 .checked_sub(info.main_data_begin)
-                .filter(|&s| s >= main_end)
+                .filter(|&s| s >= self.main_end)
                 .ok_or_else(|| {
                     format!(
                         "frame {}: main_data_begin {} reaches before the reservoir",
@@ -321,7 +365,7 @@ impl Frames {
                     )
                 })?;
             let end = start + info.main_bytes();
-            if end > self.data.len() {
+            if end > data_end {
                 return Err(format!(
                     "frame {}: {} bytes of main data overrun the frame",
                     self.frames.len(),
@@ -334,15 +378,20 @@ impl Frames {
                 header: h,
                 side,
                 info,
-                main: start..end,
-                reservoir_after: self.data.len() - end,
+                main: self.window[start - self.window_start..end - self.window_start].to_vec(),
+                reservoir_after: data_end - end,
             });
-            main_end = end;
-            pos += len;
+            self.main_end = end;
+            // Later main data starts after this one and within main_data_begin's reach
+            // of the next data area.
+            let keep_from = end.max(data_end.saturating_sub(h.max_main_data_begin()));
+            if keep_from - self.window_start > 4096 {
+                self.window.drain(..keep_from - self.window_start);
+                self.window_start = keep_from;
+            }
         }
-        self.tail.drain(..pos);
         self.parsed += pos;
-        Ok(())
+        Ok(pos)
     }
 }
 
@@ -568,14 +617,32 @@ pub(super) mod tests {
             parts.push(piece).unwrap();
         }
         assert!(parts.is_complete());
-        assert_eq!(parts.data, whole.data);
         assert_eq!(parts.frames.len(), whole.frames.len());
         for (a, b) in parts.frames.iter().zip(&whole.frames) {
             assert_eq!(
-                (a.header, a.info, a.main.clone()),
-                (b.header, b.info, b.main.clone())
+                (a.header, a.info, &a.main, a.reservoir_after),
+                (b.header, b.info, &b.main, b.reservoir_after)
             );
         }
+        // LAME's blank info frame is dropped where there is one.
+        let (tagged, tag) = lame_encode(&cfg, &pcm, true);
+        let mut after = Frames::lame();
+        after.push(&tagged).unwrap();
+        assert_eq!(after.blank_len(), tag.len());
+        assert_eq!(after.frames.len(), whole.frames.len());
+        assert!(
+            after
+                .frames
+                .iter()
+                .zip(&whole.frames)
+                .all(|(a, b)| a.main == b.main)
+        );
+        let mut untagged = Frames::lame();
+        untagged.push(&stream).unwrap();
+        assert_eq!(
+            (untagged.blank_len(), untagged.frames.len()),
+            (0, whole.frames.len())
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@
 
 use std::ops::Range;
 
-use super::mp3_chunks::{ChunkPlan, EncodedChunk, SPLICE_SLACK};
+use super::mp3_chunks::{ChunkPlan, EncodedChunk, Pcm, SPLICE_SLACK};
 use super::mp3_frames::blocks_follow;
 use super::mp3_info_tag::InfoTotals;
 use super::mp3_reservoir::{RepackError, Repacker};
@@ -49,7 +49,6 @@ pub(super) struct SpliceStats {
 pub(super) struct Splicer {
     chunk_frames: u64,
     frame_len: usize,
-    channels: usize,
     /// Frames of each chunk's encoder before the earliest splice: its start-up.
     lead: u64,
     repacker: Repacker,
@@ -61,11 +60,10 @@ pub(super) struct Splicer {
 }
 
 impl Splicer {
-    pub(super) fn new(plan: &ChunkPlan, channels: usize) -> Splicer {
+    pub(super) fn new(plan: &ChunkPlan) -> Splicer {
         Splicer {
             chunk_frames: (plan.len / plan.frame_len) as u64,
             frame_len: plan.frame_len,
-            channels,
             lead: (plan.pre / plan.frame_len).saturating_sub(SPLICE_SLACK) as u64,
             repacker: Repacker::new(),
             totals: InfoTotals::new(),
@@ -84,8 +82,8 @@ impl Splicer {
         let k = self.chunks;
         self.chunks += 1;
         let Some((mut prev, mut next)) = self.prev.take() else {
-            // Its input is only needed to continue the encoder before it.
-            chunk.pcm = Vec::new();
+            // Its input is only for the encoder before it to continue with.
+            chunk.pcm = Pcm::default();
             self.prev = Some((chunk, 0));
             return Ok(());
         };
@@ -106,7 +104,7 @@ impl Splicer {
                     self.stats.splices.push(s);
                     self.stats.window_breaks += usize::from(!windows);
                     self.feed(&prev, next..local(&prev, s), write)?;
-                    chunk.pcm = Vec::new();
+                    chunk.pcm = Pcm::default();
                     let from = local(&chunk, s);
                     self.prev = Some((chunk, from));
                     return Ok(());
@@ -120,7 +118,7 @@ impl Splicer {
             self.stats.continued += 1;
             lo = lo.max(hi + 1);
             let upto = prev.end + (CONTINUE_FRAMES * self.frame_len) as u64;
-            prev.continue_with(&chunk, upto, self.channels)?;
+            prev.continue_with(&chunk, upto)?;
         }
     }
 
