@@ -464,6 +464,20 @@ pub(crate) fn render(
         // Closing the queues tells the taps, and through them the chains, that the stream
         // has ended (or was abandoned).
         drop(senders);
+        // Encoders may still be working through what they hold after the decode ends (the
+        // MP3 encoder keeps a few chunks of seconds for its threads): keep reporting while
+        // they do, so that progress does not stall, and see a cancellation.
+        let mut decoded = decoded;
+        while decoded.is_ok()
+            && (handles.iter().any(|h| !h.is_finished())
+                || tap_handles.iter().any(|h| !h.is_finished()))
+        {
+            if let Err(e) = ctl.tick(1.0) {
+                decoded = Err(e);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         // Every stage's result: the chains' in order (their outputs are the answer), then
         // the taps', then the decoder's.
         let mut errors = Vec::new();
