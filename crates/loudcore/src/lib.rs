@@ -18,6 +18,7 @@ mod loudness;
 mod mp4box;
 mod output;
 mod packet_decode;
+mod pcm;
 mod pipeline;
 mod resample;
 

@@ -181,7 +181,7 @@ impl Meter {
         self.chbufs.resize_with(nch, Vec::new);
         for (ch, buf) in self.chbufs.iter_mut().enumerate() {
             buf.clear();
-            buf.extend(interleaved.iter().skip(ch).step_by(nch).take(n));
+            crate::pcm::channel_into(interleaved, nch, ch, n, buf);
         }
         if self.peaks {
             for (ch, buf) in self.chbufs.iter().enumerate() {
