@@ -85,6 +85,20 @@ impl KWeighting {
         acc
     }
 
+    /// Filters `x` and adds `weight` times each squared output to the matching `acc` entry.
+    #[inline]
+    pub(crate) fn weighted_squares_into(&mut self, x: &[f32], weight: f64, acc: &mut [f64]) {
+        let mut s = self.shelf;
+        let mut h = self.highpass;
+        for (&v, a) in x.iter().zip(acc.iter_mut()) {
+            let y = h.run(s.run(f64::from(v)));
+            *a += weight * y * y;
+        }
+        self.shelf = s;
+        self.highpass = h;
+        self.flush_denormals();
+    }
+
     /// Zeroes vanishing filter state after long silences so the next block does not crawl
     /// through denormal arithmetic.
     fn flush_denormals(&mut self) {
@@ -97,6 +111,28 @@ impl KWeighting {
             }
         }
     }
+}
+
+/// [`KWeighting::weighted_squares_into`] for two channels in one loop (see
+/// [`sum_squares_pair`]).
+#[inline]
+pub(crate) fn weighted_squares_pair_into(
+    (a, xa, wa): (&mut KWeighting, &[f32], f64),
+    (b, xb, wb): (&mut KWeighting, &[f32], f64),
+    acc: &mut [f64],
+) {
+    let (mut sa, mut ha, mut sb, mut hb) = (a.shelf, a.highpass, b.shelf, b.highpass);
+    for ((&va, &vb), p) in xa.iter().zip(xb).zip(acc.iter_mut()) {
+        let ya = ha.run(sa.run(f64::from(va)));
+        let yb = hb.run(sb.run(f64::from(vb)));
+        *p += wa * ya * ya + wb * yb * yb;
+    }
+    a.shelf = sa;
+    a.highpass = ha;
+    b.shelf = sb;
+    b.highpass = hb;
+    a.flush_denormals();
+    b.flush_denormals();
 }
 
 /// Filters two channels in one loop: the two recurrences are independent, so the CPU

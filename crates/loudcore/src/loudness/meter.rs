@@ -3,7 +3,7 @@
 //! loudness, loudness range, and sample and true peaks.
 
 use super::gating::{self, Histogram};
-use super::kweight::{KWeighting, sum_squares_pair};
+use super::kweight::{KWeighting, sum_squares_pair, weighted_squares_pair_into};
 use super::true_peak::TruePeak;
 
 /// Short-term window in 100 ms sub-blocks.
@@ -162,20 +162,7 @@ impl Meter {
         if n == 0 {
             return;
         }
-        // Where the sub-blocks end inside this block.
-        self.seg_ends.clear();
-        let mut k = self.sub_index + 1;
-        loop {
-            let end = self.sub_start(k);
-            if end > self.frames + n as u64 {
-                break;
-            }
-            self.seg_ends.push((end - self.frames) as usize);
-            k += 1;
-        }
-        let nseg = self.seg_ends.len() + 1;
-        self.seg_sums.clear();
-        self.seg_sums.resize(nseg, 0.0);
+        self.split_subblocks(n);
 
         // De-interleave once; every stage below reads contiguous channel buffers.
         self.chbufs.resize_with(nch, Vec::new);
@@ -212,8 +199,46 @@ impl Meter {
             ch += 2;
         }
 
+        self.accumulate(n);
+    }
+
+    /// Feeds the K-weighted, channel-weighted power of each frame (as [`KPower`] gives it)
+    /// instead of audio. A meter fed this way measures loudness only.
+    pub(crate) fn push_power(&mut self, power: &[f32]) {
+        let n = power.len();
+        if n == 0 {
+            return;
+        }
+        self.split_subblocks(n);
         let mut start = 0;
-        for s in 0..nseg {
+        for (s, &end) in self.seg_ends.iter().chain(std::iter::once(&n)).enumerate() {
+            self.seg_sums[s] = power[start..end].iter().map(|&p| f64::from(p)).sum();
+            start = end;
+        }
+        self.accumulate(n);
+    }
+
+    /// Finds where the sub-blocks end inside the next `n` frames (`seg_ends`) and clears
+    /// one sum per segment between them.
+    fn split_subblocks(&mut self, n: usize) {
+        self.seg_ends.clear();
+        let mut k = self.sub_index + 1;
+        loop {
+            let end = self.sub_start(k);
+            if end > self.frames + n as u64 {
+                break;
+            }
+            self.seg_ends.push((end - self.frames) as usize);
+            k += 1;
+        }
+        self.seg_sums.clear();
+        self.seg_sums.resize(self.seg_ends.len() + 1, 0.0);
+    }
+
+    /// Adds the segment sums of the next `n` frames, closing sub-blocks at their ends.
+    fn accumulate(&mut self, n: usize) {
+        let mut start = 0;
+        for s in 0..self.seg_sums.len() {
             let end = if s < self.seg_ends.len() {
                 self.seg_ends[s]
             } else {
@@ -325,6 +350,58 @@ impl Meter {
             max_short_term_lufs: self.max_s,
             curve: self.curve,
         }
+    }
+}
+
+/// The K-weighted power of a stream, frame by frame: the sum over channels of weight times
+/// the squared K-weighted sample. A limiter's gain moves slowly (milliseconds) against
+/// the K-weighting filters' memory, so the power of a limited signal is, to within
+/// thousandths of an LU, this power times the squared gain: calibration computes it once
+/// per rate and measures every candidate gain from it, without filtering each candidate.
+pub(crate) struct KPower {
+    weights: Vec<f64>,
+    kw: Vec<KWeighting>,
+    chbufs: [Vec<f32>; 2],
+    acc: Vec<f64>,
+}
+
+impl KPower {
+    pub(crate) fn new(sample_rate: u32, weights: Vec<f64>) -> Self {
+        KPower {
+            kw: vec![KWeighting::new(sample_rate); weights.len()],
+            weights,
+            chbufs: [Vec::new(), Vec::new()],
+            acc: Vec::new(),
+        }
+    }
+
+    /// Replaces `out` with one power value per whole frame of `interleaved`.
+    pub(crate) fn push(&mut self, interleaved: &[f32], out: &mut Vec<f32>) {
+        let nch = self.weights.len();
+        let n = if nch == 0 { 0 } else { interleaved.len() / nch };
+        self.acc.clear();
+        self.acc.resize(n, 0.0);
+        // Measured channels (LFE is not), two at a time where possible.
+        let measured: Vec<usize> = (0..nch).filter(|&c| self.weights[c] != 0.0).collect();
+        for pair in measured.chunks(2) {
+            self.chbufs[0].clear();
+            crate::pcm::channel_into(interleaved, nch, pair[0], n, &mut self.chbufs[0]);
+            let (wa, (ka, kb)) = (self.weights[pair[0]], self.kw.split_at_mut(pair[0] + 1));
+            match pair.get(1) {
+                Some(&c) => {
+                    self.chbufs[1].clear();
+                    crate::pcm::channel_into(interleaved, nch, c, n, &mut self.chbufs[1]);
+                    weighted_squares_pair_into(
+                        (&mut ka[pair[0]], &self.chbufs[0], wa),
+                        (&mut kb[c - pair[0] - 1], &self.chbufs[1], self.weights[c]),
+                        &mut self.acc,
+                    );
+                }
+                None => ka[pair[0]].weighted_squares_into(&self.chbufs[0], wa, &mut self.acc),
+            }
+        }
+        out.clear();
+        out.extend(self.acc.iter().map(|&p| p as f32));
     }
 }
 

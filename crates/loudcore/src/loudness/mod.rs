@@ -6,6 +6,6 @@ pub(crate) mod meter;
 pub(crate) mod true_peak;
 
 pub use meter::CurvePoint;
-pub(crate) use meter::{Loudness, Meter, channel_weights};
+pub(crate) use meter::{KPower, Loudness, Meter, channel_weights};
 pub(crate) mod analysis;
 pub use analysis::Analysis;

@@ -19,7 +19,7 @@ use crate::gain::{Detector, Limiter};
 use crate::hls::{Container, HlsCodec, Layout, VariantOut, VariantWriter};
 use crate::input::{self, Input, Limits, Tags};
 use crate::job::Control;
-use crate::loudness::{Loudness, Meter, channel_weights};
+use crate::loudness::{KPower, Loudness, Meter, channel_weights};
 use crate::output::TempOutput;
 use crate::resample::Resampler;
 
@@ -127,6 +127,8 @@ pub(crate) struct Source {
 struct Block {
     pcm: Vec<f32>,
     env: Vec<f32>,
+    /// K-weighted power per frame, where meter chains take this block.
+    power: Option<Vec<f32>>,
     last: bool,
 }
 
@@ -151,10 +153,12 @@ struct Tap {
     detector: Detector,
     /// The lowest level any of this tap's limiters could act on, in unscaled units.
     threshold: f32,
+    /// For the meter chains at this rate: they measure from this power, not from audio.
+    kpower: Option<KPower>,
 }
 
 impl Tap {
-    fn new(src: &Source, rate: u32, threshold: f32) -> Result<Self> {
+    fn new(src: &Source, rate: u32, threshold: f32, meters: bool) -> Result<Self> {
         let resampler = (rate != src.sample_rate)
             .then(|| Resampler::new(src.sample_rate, rate, src.channels))
             .transpose()?;
@@ -164,13 +168,31 @@ impl Tap {
             resampler,
             detector: Detector::new(rate, src.channels),
             threshold,
+            kpower: meters
+                .then(|| KPower::new(rate, channel_weights(src.channels, src.channel_mask))),
         })
     }
 
     fn block(&mut self, pcm: Vec<f32>, last: bool) -> Arc<Block> {
         let mut env = Vec::new();
         self.detector.envelope(&pcm, self.threshold, &mut env);
-        Arc::new(Block { pcm, env, last })
+        // The drain's silence is never given out (it only pushes the stream's end through
+        // the delay line), so its power is left at zero.
+        let power = self.kpower.as_mut().map(|k| {
+            let mut p = Vec::new();
+            if last {
+                p.resize(env.len(), 0.0);
+            } else {
+                k.push(&pcm, &mut p);
+            }
+            p
+        });
+        Arc::new(Block {
+            pcm,
+            env,
+            power,
+            last,
+        })
     }
 
     /// Runs the tap until the decoder ends or abandons the stream.
@@ -308,10 +330,16 @@ impl Chain {
                 (None, Some(Sink::Variant { encoder, writer }))
             }
         };
+        // A meter chain limits the tap's power stream, not audio (see `KPower`).
+        let limiter = if meter.is_some() {
+            Limiter::for_power(spec.out_rate, spec.ceiling_dbtp)
+        } else {
+            Limiter::new(spec.out_rate, src.channels, spec.ceiling_dbtp)
+        };
         Ok(Chain {
             rate: spec.out_rate,
             gain: 10f64.powf(spec.gain_db / 20.0) as f32,
-            limiter: Limiter::new(spec.out_rate, src.channels, spec.ceiling_dbtp),
+            limiter,
             meter,
             encoder,
             to_encoder: None,
@@ -322,7 +350,18 @@ impl Chain {
 
     fn push(&mut self, block: &Block) -> Result<()> {
         self.scratch.clear();
-        self.scratch.extend(block.pcm.iter().map(|x| x * self.gain));
+        if self.meter.is_some() {
+            let Some(power) = block.power.as_ref() else {
+                return Err(Error::Internal {
+                    file: String::new(),
+                    detail: "a meter chain got a block without its power".into(),
+                });
+            };
+            let g2 = self.gain * self.gain;
+            self.scratch.extend(power.iter().map(|p| p * g2));
+        } else {
+            self.scratch.extend(block.pcm.iter().map(|x| x * self.gain));
+        }
         self.limited.clear();
         self.limiter
             .process(&self.scratch, &block.env, self.gain, &mut self.limited);
@@ -333,7 +372,7 @@ impl Chain {
     fn emit(&mut self) -> Result<()> {
         let pcm: &[f32] = &self.limited;
         if let Some(m) = self.meter.as_mut() {
-            m.push(pcm);
+            m.push_power(pcm);
         }
         if let Some(tx) = self.to_encoder.as_ref() {
             if !pcm.is_empty() && tx.send(pcm.to_vec()).is_err() {
@@ -387,7 +426,10 @@ pub(crate) fn render(
             .filter(|s| s.out_rate == rate)
             .map(|s| 10f64.powf((s.ceiling_dbtp - s.gain_db) / 20.0) as f32)
             .fold(f32::INFINITY, f32::min);
-        taps.push(Tap::new(src, rate, threshold)?);
+        let meters = specs
+            .iter()
+            .any(|s| s.out_rate == rate && matches!(s.sink, SinkSpec::Meter));
+        taps.push(Tap::new(src, rate, threshold, meters)?);
     }
     // Every chain next: a bad option or an unwritable destination fails before any
     // decoding work.
