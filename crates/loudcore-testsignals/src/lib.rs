@@ -111,7 +111,7 @@ impl Signal {
     pub fn new(sample_rate: u32, channels: u16, samples: Vec<f32>) -> Self {
         assert!(channels > 0, "a signal needs at least one channel");
         assert!(
-            samples.len() % usize::from(channels) == 0,
+            samples.len().is_multiple_of(usize::from(channels)),
             "{} samples do not make whole frames of {channels} channels",
             samples.len()
         );

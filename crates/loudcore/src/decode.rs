@@ -124,7 +124,10 @@ fn decode_chunk(
                 // Damaged MP3 frames can decode "successfully" into values far beyond full
                 // scale (+90 dBFS) or NaN. Conceal such a frame with silence, which keeps
                 // the timeline, and count it as damaged.
-                if scratch.iter().any(|x| !(x.abs() <= MAX_SANE_SAMPLE)) {
+                if scratch
+                    .iter()
+                    .any(|x| x.is_nan() || x.abs() > MAX_SANE_SAMPLE)
+                {
                     scratch.fill(0.0);
                     damage(
                         &mut out,

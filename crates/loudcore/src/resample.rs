@@ -129,7 +129,7 @@ impl Resampler {
         if self.finished {
             return Err(internal("process called after finish".into()));
         }
-        if input.len() % self.channels != 0 {
+        if !input.len().is_multiple_of(self.channels) {
             return Err(internal(format!(
                 "{} samples is not a whole number of {}-channel frames",
                 input.len(),

@@ -168,7 +168,7 @@ fn check_playlists(l: &Ladder, expect_version: u32, codecs: &str) {
         // EXTINF adds up to what the segments hold: the input, plus the encoder's priming
         // and padding where the container cannot trim them (at most a few codec frames).
         assert!(
-            total_s >= SECONDS - 0.001 && total_s <= SECONDS + 0.2,
+            (SECONDS - 0.001..=SECONDS + 0.2).contains(&total_s),
             "{}: EXTINF total {total_s}",
             v.uri
         );

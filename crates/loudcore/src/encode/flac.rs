@@ -317,7 +317,7 @@ fn vorbis_comment(tags: &Tags, channel_mask: Option<u32>, level: u8) -> Vec<u8> 
 impl<W: Sink> Encoder<W> for FlacEncoder<W> {
     fn write(&mut self, interleaved: &[f32]) -> Result<()> {
         let ch = self.channels;
-        if interleaved.len() % ch != 0 {
+        if !interleaved.len().is_multiple_of(ch) {
             return Err(partial_frame(&self.label, interleaved.len(), ch));
         }
         if self.total_frames + (self.pending.len() + interleaved.len()) as u64 / ch as u64

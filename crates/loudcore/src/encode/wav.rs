@@ -254,7 +254,7 @@ impl<W: Sink> WavEncoder<W> {
 impl<W: Sink> Encoder<W> for WavEncoder<W> {
     fn write(&mut self, interleaved: &[f32]) -> Result<()> {
         let ch = usize::from(self.config.channels);
-        if interleaved.len() % ch != 0 {
+        if !interleaved.len().is_multiple_of(ch) {
             return Err(partial_frame(&self.label, interleaved.len(), ch));
         }
         let incoming = (interleaved.len() * self.config.sample.bytes()) as u64;

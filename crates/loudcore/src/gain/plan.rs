@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn dynamic_is_not_supported_yet() {
-        let e = resolve(None, None, None, Mode::Dynamic, Some(11.0)).unwrap_err();
+        let e = resolve(None, None, None, Mode::Dynamic, Some(11.0)).expect_err("dynamic mode");
         assert!(e.to_string().contains("not supported yet"), "{e}");
     }
 }

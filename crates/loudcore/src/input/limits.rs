@@ -54,7 +54,7 @@ impl Limits {
             ));
         }
         if let Some(max) = self.max_duration_s {
-            if !(max > 0.0) || max < self.min_duration_s {
+            if max.is_nan() || max <= 0.0 || max < self.min_duration_s {
                 return bad(format!(
                     "max_duration_s must be > 0 and >= min_duration_s, got {max}"
                 ));

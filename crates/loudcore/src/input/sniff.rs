@@ -389,7 +389,7 @@ mod tests {
 
     #[test]
     fn text_is_not_audio() {
-        let e = sniff(&Input::bytes(b"hello, this is text".to_vec()), 19).unwrap_err();
+        let e = sniff(&Input::bytes(b"hello, this is text".to_vec()), 19).expect_err("text");
         assert!(e.to_string().contains("plain text"), "{e}");
     }
 

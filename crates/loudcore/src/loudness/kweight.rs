@@ -36,7 +36,7 @@ impl KWeighting {
     pub(crate) fn new(sample_rate: u32) -> Self {
         let fs = f64::from(sample_rate);
         // Stage 1: high shelf, +4 dB above ~1.7 kHz (head acoustics).
-        let f0 = 1681.974_450_955_533;
+        let f0 = 1_681.974_450_955_533;
         let gain_db = 3.999_843_853_973_347;
         let q = 0.707_175_236_955_419_6;
         let k = (std::f64::consts::PI * f0 / fs).tan();

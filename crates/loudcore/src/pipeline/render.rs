@@ -64,6 +64,8 @@ pub(crate) enum Written {
 }
 
 /// The encoding end of a chain, run on its own thread.
+// One per output and moved once: the size of the variant writer does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sink {
     File(Box<dyn encode::Encoder>),
     Variant {
