@@ -85,6 +85,28 @@ impl BoxWriter {
     }
 
     /// The identity matrix of `mvhd` and `tkhd` (16.16 and 2.30 fixed point).
+    /// The `hdlr` box of an audio track.
+    pub(crate) fn sound_handler(&mut self) {
+        self.full(b"hdlr", 0, 0, |w| {
+            w.u32(0);
+            w.bytes(b"soun");
+            w.zeros(12);
+            w.bytes(b"SoundHandler\0");
+        });
+    }
+
+    /// The `smhd` and `dinf` boxes that open an audio track's `minf`: centred balance, and
+    /// one data reference with flag 1 (the media is in this file).
+    pub(crate) fn sound_media_info(&mut self) {
+        self.full(b"smhd", 0, 0, |w| w.u32(0));
+        self.boxed(b"dinf", |w| {
+            w.full(b"dref", 0, 0, |w| {
+                w.u32(1);
+                w.full(b"url ", 0, 1, |_| {});
+            });
+        });
+    }
+
     pub(crate) fn unity_matrix(&mut self) {
         for v in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
             self.u32(v);

@@ -428,14 +428,14 @@ impl PacketEncoder for AacEncoder {
             });
         }
         for chunk in pcm.chunks(CHUNK_FRAMES * ch) {
-            for frame in chunk.chunks_exact(ch) {
-                match self.order {
-                    None => {
-                        for &x in frame {
-                            self.pending.push(self.quantizer.quantize(x) as i16);
-                        }
-                    }
-                    Some(order) => {
+            match self.order {
+                None => {
+                    let q = &mut self.quantizer;
+                    self.pending
+                        .extend(chunk.iter().map(|&x| q.quantize(x) as i16));
+                }
+                Some(order) => {
+                    for frame in chunk.chunks_exact(ch) {
                         for &i in order {
                             let x = frame.get(i).copied().unwrap_or(0.0);
                             self.pending.push(self.quantizer.quantize(x) as i16);

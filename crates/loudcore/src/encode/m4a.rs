@@ -250,21 +250,9 @@ pub(crate) fn moov(
                     w.u16(0x55C4); // language "und"
                     w.u16(0);
                 });
-                w.full(b"hdlr", 0, 0, |w| {
-                    w.u32(0);
-                    w.bytes(b"soun");
-                    w.zeros(12);
-                    w.bytes(b"SoundHandler\0");
-                });
+                w.sound_handler();
                 w.boxed(b"minf", |w| {
-                    w.full(b"smhd", 0, 0, |w| w.u32(0));
-                    w.boxed(b"dinf", |w| {
-                        w.full(b"dref", 0, 0, |w| {
-                            w.u32(1);
-                            // Flag 1: the media is in this file.
-                            w.full(b"url ", 0, 1, |_| {});
-                        });
-                    });
+                    w.sound_media_info();
                     w.boxed(b"stbl", |w| {
                         w.full(b"stsd", 0, 0, |w| {
                             w.u32(1);

@@ -83,20 +83,9 @@ pub(super) fn init_segment(info: &StreamInfo) -> Result<Vec<u8>> {
                     w.u16(0x55C4); // "und"
                     w.u16(0);
                 });
-                w.full(b"hdlr", 0, 0, |w| {
-                    w.u32(0);
-                    w.bytes(b"soun");
-                    w.zeros(12);
-                    w.bytes(b"SoundHandler\0");
-                });
+                w.sound_handler();
                 w.boxed(b"minf", |w| {
-                    w.full(b"smhd", 0, 0, |w| w.u32(0));
-                    w.boxed(b"dinf", |w| {
-                        w.full(b"dref", 0, 0, |w| {
-                            w.u32(1);
-                            w.full(b"url ", 0, 1, |_| {}); // media in this file
-                        });
-                    });
+                    w.sound_media_info();
                     w.boxed(b"stbl", |w| {
                         w.full(b"stsd", 0, 0, |w| {
                             w.u32(1);

@@ -606,3 +606,47 @@ fn writer_rejects_bad_options() {
     let w = VariantWriter::new(dir.path(), "a", Layout::Flat, Container::Ts, &info, 6.0).unwrap();
     assert!(w.finish(0).is_err(), "no packets");
 }
+
+#[test]
+fn a_short_tail_joins_the_last_segment() {
+    // 1024-frame packets at 32 kHz with 1024 frames of priming: packet i starts at
+    // presentation frame (i - 1) * 1024, so packet 126 is the first at or past 4 s.
+    let info = aac(32_000, 64_000).info;
+    let packet = aac(32_000, 64_000).packets[10].clone();
+    let cases: [(f64, usize, usize); 5] = [
+        // (segment seconds, packets, segments expected)
+        (2.0, 127, 2),      // one packet past 4 s: joins the segment before
+        (2.0, 126 + 31, 2), // 0.99 s past: still joins
+        (2.0, 126 + 32, 3), // 1.02 s past: a segment of its own
+        (1.0, 126 + 1, 4),  // 1 s segments: every segment is as long as the tail minimum
+        (1.0, 126 + 40, 5),
+    ];
+    for container in [Container::Ts, Container::Packed, Container::Fmp4] {
+        for (seconds, n, want) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let mut w =
+                VariantWriter::new(dir.path(), "v", Layout::Flat, container, &info, seconds)
+                    .unwrap();
+            for _ in 0..n {
+                w.push(&packet).unwrap();
+            }
+            let out = w.finish(n as u64 * 1024 - 1024 - 100).unwrap();
+            let what = format!("{container:?}, {seconds} s segments, {n} packets");
+            assert_eq!(out.segments.len(), want, "{what}: {:?}", out.segments);
+            assert_eq!(
+                out.segments.iter().map(|s| s.frames).sum::<u64>(),
+                n as u64 * 1024
+            );
+            for (k, seg) in out.segments.iter().enumerate() {
+                let path = dir.path().join(&seg.file);
+                assert_eq!(std::fs::metadata(&path).unwrap().len(), seg.bytes, "{what}");
+                let d = seg.frames as f64 / 32_000.0;
+                if k + 1 < out.segments.len() {
+                    assert!(d < seconds + 0.2, "{what}: segment {k} lasts {d} s");
+                } else {
+                    assert!(d >= 1.0 && d < seconds + 1.1, "{what}: last lasts {d} s");
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,11 @@ use crate::error::{Error, Result};
 /// bounds memory: an fMP4 segment is assembled in memory before it is written.
 const MIN_SEGMENT_SECONDS: f64 = 1.0;
 const MAX_SEGMENT_SECONDS: f64 = 60.0;
+/// A last segment shorter than this joins the one before it. Inputs of round durations
+/// end a frame or two past a boundary, and hls.js stalls before `ended` on a final MP3
+/// segment of one frame; a second of audio is also the shortest segment we write
+/// otherwise.
+const MIN_TAIL_SECONDS: f64 = MIN_SEGMENT_SECONDS;
 
 /// Checks a segment duration (the job calls this before any decoding).
 pub(crate) fn check_segment_seconds(segment_seconds: f64) -> Result<()> {
@@ -150,6 +155,12 @@ pub(crate) struct VariantWriter {
     segments: Vec<SegmentOut>,
     /// Priming not yet trimmed by fMP4's edit list.
     untrimmed_priming: u64,
+    /// Packets past the latest boundary, with their positions, held back until they
+    /// amount to [`MIN_TAIL_SECONDS`]: if the stream ends first they join the segment
+    /// before.
+    held: Vec<(Packet, u64)>,
+    held_frames: u64,
+    min_tail_frames: u64,
 }
 
 struct Open {
@@ -221,32 +232,74 @@ impl VariantWriter {
             } else {
                 0
             },
+            held: Vec::new(),
+            held_frames: 0,
+            min_tail_frames: (MIN_TAIL_SECONDS * f64::from(info.sample_rate)).ceil() as u64,
         })
     }
 
-    /// Adds the next packet, completing the current segment first when the packet starts
-    /// at or after the next segment boundary.
+    /// Adds the next packet. A packet that starts at or after the next segment boundary
+    /// starts a new segment, once enough audio follows it (see `held`).
     pub(crate) fn push(&mut self, p: &Packet) -> Result<()> {
         if p.frames == 0 || p.data.is_empty() {
             return Err(internal(&self.name, "empty packet from the encoder".into()));
         }
-        let cut = self.timeline.cuts_before(self.pos);
-        if cut || self.current.is_none() {
-            self.close_segment()?;
-            self.open_segment()?;
+        let pos = self.pos;
+        self.pos += u64::from(p.frames);
+        let cut = self.timeline.cuts_before(pos);
+        if self.current.is_none() {
+            self.open_segment(pos)?;
+        } else if cut {
+            // A boundary reached while holding (segments as short as the tail minimum):
+            // what is held makes a segment of its own.
+            self.start_held()?;
+            self.held.push((p.clone(), pos));
+            self.held_frames = u64::from(p.frames);
+        } else if !self.held.is_empty() {
+            self.held.push((p.clone(), pos));
+            self.held_frames += u64::from(p.frames);
         }
+        if !self.held.is_empty() {
+            if self.held_frames >= self.min_tail_frames {
+                self.start_held()?;
+            }
+            return Ok(());
+        }
+        self.mux_push(p, pos)
+    }
+
+    /// Adds a packet to the open segment.
+    fn mux_push(&mut self, p: &Packet, pos: u64) -> Result<()> {
         let Some(open) = self.current.as_mut() else {
             return Err(internal(&self.name, "no open segment".into()));
         };
-        self.mux.push(&mut open.file, p, self.pos)?;
+        self.mux.push(&mut open.file, p, pos)?;
         open.frames += u64::from(p.frames);
-        self.pos += u64::from(p.frames);
+        Ok(())
+    }
+
+    /// Completes the open segment and starts the next with the held packets.
+    fn start_held(&mut self) -> Result<()> {
+        let held = std::mem::take(&mut self.held);
+        self.held_frames = 0;
+        let Some(&(_, first)) = held.first() else {
+            return Ok(());
+        };
+        self.close_segment()?;
+        self.open_segment(first)?;
+        for (p, pos) in &held {
+            self.mux_push(p, *pos)?;
+        }
         Ok(())
     }
 
     /// Completes the last segment. `input_frames` is what the encoder consumed (its
     /// `finish` value), from which the end padding follows.
     pub(crate) fn finish(mut self, input_frames: u64) -> Result<VariantOut> {
+        // A short tail stays in the last segment.
+        for (p, pos) in std::mem::take(&mut self.held) {
+            self.mux_push(&p, pos)?;
+        }
         self.close_segment()?;
         if self.segments.is_empty() {
             return Err(internal(
@@ -286,7 +339,8 @@ impl VariantWriter {
         })
     }
 
-    fn open_segment(&mut self) -> Result<()> {
+    /// Opens the next segment, whose first packet starts at decoded frame `pos`.
+    fn open_segment(&mut self, pos: u64) -> Result<()> {
         let index = self.segments.len();
         let ext = extension(self.container, &self.info.codec);
         let (rel, uri) = match self.layout {
@@ -300,7 +354,7 @@ impl VariantWriter {
             }
         };
         let mut file = SegmentFile::create(self.root.join(&rel))?;
-        self.mux.start(&mut file, self.pos)?;
+        self.mux.start(&mut file, pos)?;
         self.current = Some(Open {
             file,
             rel,
