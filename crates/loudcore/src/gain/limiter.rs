@@ -75,7 +75,9 @@ pub(crate) struct Limiter {
     /// Sliding minimum of the required gain: (detector index, gain), gains increasing.
     /// Only gains under 1 are kept; an empty queue means unity.
     minq: VecDeque<(u64, f32)>,
-    release: f32,
+    /// How far the release curve is below unity (1 - its gain): kept this way round, one
+    /// multiply and one max per frame carry it, the loop's critical path.
+    below: f32,
     k_release: f32,
     /// Moving average of the released gain over `lookahead + 1` values.
     avg: Vec<f32>,
@@ -119,7 +121,7 @@ impl Limiter {
             ceiling: 10f64.powf(ceiling_dbtp / 20.0) as f32,
             window: lookahead + 3,
             minq: VecDeque::new(),
-            release: 1.0,
+            below: 0.0,
             k_release: (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp() as f32,
             avg: vec![1.0; lookahead + 1],
             avg_pos: 0,
@@ -193,7 +195,7 @@ impl Limiter {
         let k_release = self.k_release;
         let avg_len = self.avg.len();
         let inv_len = 1.0 / avg_len as f64;
-        let (mut k, mut release, mut min_gain) = (self.k, self.release, self.min_gain);
+        let (mut k, mut below, mut min_gain) = (self.k, self.below, self.min_gain);
         let (mut avg_pos, mut avg_sum, mut avg_reduced) =
             (self.avg_pos, self.avg_sum, self.avg_reduced);
         let minq = &mut self.minq;
@@ -201,7 +203,7 @@ impl Limiter {
         for (&e, out) in env.iter().zip(self.gains.iter_mut()) {
             let this = k;
             k += 1;
-            if e <= limit && minq.is_empty() && avg_reduced == 0 && release == 1.0 {
+            if e <= limit && minq.is_empty() && avg_reduced == 0 && below == 0.0 {
                 continue; // idle: nothing to limit or recover from (`out` is already 1)
             }
             while minq.front().is_some_and(|&(i, _)| i + window <= this) {
@@ -214,16 +216,17 @@ impl Limiter {
                 }
                 minq.push_back((this, need));
             }
-            if minq.is_empty() && release == 1.0 && avg_reduced == 0 {
+            if minq.is_empty() && below == 0.0 && avg_reduced == 0 {
                 continue;
             }
             let floor = minq.front().map_or(1.0, |&(_, g)| g);
             // Release: move back toward unity gain, never above what the peaks allow.
-            let mut released = 1.0 - (1.0 - release) * k_release;
-            if 1.0 - released < 1e-6 {
-                released = 1.0;
+            let mut released = below * k_release;
+            if released < 1e-6 {
+                released = 0.0;
             }
-            release = released.min(floor);
+            below = released.max(1.0 - floor);
+            let release = 1.0 - below;
             let old = avg[avg_pos];
             avg[avg_pos] = release;
             avg_pos += 1;
@@ -242,7 +245,7 @@ impl Limiter {
             *out = g;
         }
         self.k = k;
-        self.release = release;
+        self.below = below;
         self.min_gain = min_gain;
         self.avg_pos = avg_pos;
         self.avg_sum = avg_sum;
@@ -366,24 +369,25 @@ mod tests {
             .iter()
             .map(|&e| if e > 1.0 { 1.0 / e } else { 1.0 })
             .collect();
-        let mut release = 1f32;
-        let mut curve: Vec<f32> = Vec::new();
+        // In f64: the release recursion has its pole 3e-4 from unity, so f32 rounding in
+        // it adds up to ~1e-5 (less kept as the distance below unity, as the limiter does).
+        let mut release = 1f64;
+        let mut curve: Vec<f64> = Vec::new();
         for k in 0..env.len() {
             let floor = need[k.saturating_sub(window - 1)..=k]
                 .iter()
                 .fold(1f32, |a, &b| a.min(b));
-            let mut r = 1.0 - (1.0 - release) * k_rel;
+            let mut r = 1.0 - (1.0 - release) * f64::from(k_rel);
             if 1.0 - r < 1e-6 {
                 r = 1.0;
             }
-            release = r.min(floor);
+            release = r.min(f64::from(floor));
             curve.push(release);
             let from = (k + 1).saturating_sub(len);
-            let sum: f64 = curve[from..].iter().map(|&g| f64::from(g)).sum::<f64>()
-                + (len - (k + 1 - from)) as f64;
-            let want = ((sum / len as f64) as f32).min(1.0);
+            let sum: f64 = curve[from..].iter().sum::<f64>() + (len - (k + 1 - from)) as f64;
+            let want = (sum / len as f64).min(1.0);
             assert!(
-                (got[k] - want).abs() < 1e-5,
+                (f64::from(got[k]) - want).abs() < 2e-6,
                 "frame {k}: {} != {want}",
                 got[k]
             );

@@ -80,26 +80,18 @@ impl Interpolator {
 
     /// Largest absolute interpolated value over `buf`, where `buf` holds `TAPS - 1` samples
     /// of history followed by the new samples.
-    #[inline]
     pub(crate) fn peak(&self, buf: &[f32]) -> f32 {
-        if buf.len() < TAPS {
-            return 0.0;
+        let mut out = [0f32; CHUNK];
+        let mut best = 0f32;
+        let mut start = 0;
+        while start + TAPS <= buf.len() {
+            let n = (buf.len() + 1 - TAPS - start).min(CHUNK);
+            out[..n].fill(0.0);
+            self.peaks_into(&buf[start..start + n + TAPS - 1], &mut out[..n]);
+            best = out[..n].iter().fold(best, |a, &b| a.max(b));
+            start += n;
         }
-        let mut peak = [0f32; MAX_PHASES];
-        for w in buf.windows(TAPS) {
-            let mut acc = [0f32; MAX_PHASES];
-            for (x, c) in w.iter().zip(self.coeffs.iter()) {
-                for p in 0..MAX_PHASES {
-                    acc[p] += x * c[p];
-                }
-            }
-            for p in 0..MAX_PHASES {
-                peak[p] = peak[p].max(acc[p].abs());
-            }
-        }
-        peak.iter()
-            .take(self.factor.max(1))
-            .fold(0f32, |a, &b| a.max(b))
+        best
     }
 }
 
@@ -108,6 +100,21 @@ impl Interpolator {
     /// into `out[i]` (which must hold `buf.len() - TAPS + 1` values). The window's
     /// interpolated points lie around `buf[i + TAPS / 2 - 1]`.
     pub(crate) fn peaks_into(&self, buf: &[f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            let windows = (buf.len() + 1).saturating_sub(TAPS).min(out.len());
+            let done = windows - windows % AVX_POSITIONS;
+            // SAFETY: the CPU has AVX (checked just above).
+            unsafe { avx::peaks_into(&self.coeffs, &buf[..done + TAPS - 1], &mut out[..done]) };
+            self.peaks_into_generic(buf.get(done..).unwrap_or(&[]), &mut out[done..]);
+            return;
+        }
+        self.peaks_into_generic(buf, out);
+    }
+
+    /// [`Interpolator::peaks_into`] one position at a time, four phases per vector: any
+    /// CPU, and the positions the AVX path leaves over.
+    fn peaks_into_generic(&self, buf: &[f32], out: &mut [f32]) {
         for (w, o) in buf.windows(TAPS).zip(out.iter_mut()) {
             let mut acc = [0f32; MAX_PHASES];
             for (x, c) in w.iter().zip(self.coeffs.iter()) {
@@ -179,6 +186,59 @@ impl TruePeak {
     /// Linear true peak per channel.
     pub(crate) fn peaks(&self) -> &[f32] {
         &self.peak
+    }
+}
+
+/// Output positions per step of the AVX path: two vectors of eight, so that eight
+/// independent sums hide the latency of the additions.
+#[cfg(target_arch = "x86_64")]
+const AVX_POSITIONS: usize = 16;
+
+/// The interpolator with AVX: phase-major, eight consecutive positions per vector, every
+/// phase at once. Each sum adds the same products in the same order as the generic path
+/// (multiply, then add: no fused multiply-add), so both give bit-identical results; this
+/// one does about a quarter of the instructions. The detector and the true-peak meter
+/// were ~12% of an HLS ladder's CPU.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    use super::{AVX_POSITIONS, MAX_PHASES, TAPS};
+
+    /// `out.len()` must be a multiple of [`AVX_POSITIONS`], and `buf` must hold
+    /// `out.len() + TAPS - 1` samples (checked).
+    #[target_feature(enable = "avx")]
+    pub(super) fn peaks_into(coeffs: &[[f32; MAX_PHASES]; TAPS], buf: &[f32], out: &mut [f32]) {
+        assert!(out.len().is_multiple_of(AVX_POSITIONS) && buf.len() >= out.len() + TAPS - 1);
+        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        for (step, o) in out.chunks_exact_mut(AVX_POSITIONS).enumerate() {
+            let at = step * AVX_POSITIONS;
+            let mut lo = [_mm256_setzero_ps(); MAX_PHASES];
+            let mut hi = [_mm256_setzero_ps(); MAX_PHASES];
+            for (t, c) in coeffs.iter().enumerate() {
+                // SAFETY: at + t + 16 <= out.len() + TAPS - 1 <= buf.len() (asserted).
+                let (x0, x1) = unsafe {
+                    let p = buf.as_ptr().add(at + t);
+                    (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)))
+                };
+                for p in 0..MAX_PHASES {
+                    let k = _mm256_set1_ps(c[p]);
+                    lo[p] = _mm256_add_ps(lo[p], _mm256_mul_ps(x0, k));
+                    hi[p] = _mm256_add_ps(hi[p], _mm256_mul_ps(x1, k));
+                }
+            }
+            let (mut m0, mut m1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+            for p in 0..MAX_PHASES {
+                m0 = _mm256_max_ps(m0, _mm256_and_ps(lo[p], abs_mask));
+                m1 = _mm256_max_ps(m1, _mm256_and_ps(hi[p], abs_mask));
+            }
+            // SAFETY: `o` holds 16 floats.
+            unsafe {
+                let q = o.as_mut_ptr();
+                _mm256_storeu_ps(q, _mm256_max_ps(_mm256_loadu_ps(q), m0));
+                _mm256_storeu_ps(q.add(8), _mm256_max_ps(_mm256_loadu_ps(q.add(8)), m1));
+            }
+        }
     }
 }
 
@@ -259,5 +319,27 @@ mod tests {
         }
         let db = tp_db(96_000, 997.0, 0.3, 0.5);
         assert!((db + 6.02).abs() < 0.1, "{db}");
+    }
+
+    #[test]
+    fn every_path_gives_the_same_peaks() {
+        // The AVX path (where the CPU has it) against the generic one, bit for bit, for
+        // every oversampling factor and lengths around its 16-position steps.
+        let mut seed = 11u32;
+        let buf: Vec<f32> = (0..700)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect();
+        for factor in [1, 2, 4] {
+            let it = Interpolator::new(factor);
+            for n in [1usize, 15, 16, 17, 64, 300, 669] {
+                let (mut a, mut b) = (vec![0.1f32; n], vec![0.1f32; n]);
+                it.peaks_into(&buf[..n + TAPS - 1], &mut a);
+                it.peaks_into_generic(&buf[..n + TAPS - 1], &mut b);
+                assert_eq!(a, b, "factor {factor}, {n} positions");
+            }
+        }
     }
 }
