@@ -2,9 +2,9 @@
 # Side-by-side: `loudcore normalize` MP3 -> MP3 V0 against FFmpeg's two-pass loudnorm
 # (pass 1 print_format=json, pass 2 with the measured values, linear=true, libmp3lame
 # -q:a 0 at the input's sample rate), interleaved A/B over several runs, in one session.
-# Also: CPU time against the sum of its parts (two decodes + meter, as two
-# `loudcore analyze` runs, plus LAME -V0 encoding the decoded audio), and peak RSS on a
-# long mix.
+# Also: CPU time against the sum of its parts (two decodes + meter, as twice the median
+# CPU time of `loudcore analyze`, plus the median of LAME -V0 encoding the decoded audio),
+# and peak RSS on a long mix.
 #
 # Usage: benches/scripts/compare-normalize.sh [--runs N] [--corpus DIR] [--long] [FILE...]
 #   default FILE: track.mp3 from the corpus (../shared/corpus/make.sh DIR builds it)
@@ -59,9 +59,15 @@ for f in "${files[@]}"; do
   a_wall=$(cut -d' ' -f1 "$tmp/a" | median); b_wall=$(cut -d' ' -f1 "$tmp/b" | median)
   a_cpu=$(cut -d' ' -f2 "$tmp/a" | median); a_rss=$(cut -d' ' -f3 "$tmp/a" | sort -n | tail -1)
   # The parts: two decodes and a meter (two analyze runs), and LAME encoding the audio.
+  # Each part is timed as often as the job (median), so that one noisy run of a part
+  # does not move the ratio.
   ffmpeg -nostdin -v error -y -i "$f" -c:a pcm_s16le "$tmp/dec.wav"
-  p1=$(measure "$lc" analyze "$f" --json | cut -d' ' -f2); p2=$(measure "$lc" analyze "$f" --json | cut -d' ' -f2)
-  pl=$(measure lame --silent -V0 "$tmp/dec.wav" "$tmp/lame.mp3" | cut -d' ' -f2)
+  : > "$tmp/pa"; : > "$tmp/pl"
+  for ((i = 0; i < runs; i++)); do
+    measure "$lc" analyze "$f" --json | cut -d' ' -f2 >> "$tmp/pa"
+    measure lame --silent -V0 "$tmp/dec.wav" "$tmp/lame.mp3" | cut -d' ' -f2 >> "$tmp/pl"
+  done
+  p1=$(median < "$tmp/pa"); p2=$p1; pl=$(median < "$tmp/pl")
   python3 - "$a_wall" "$b_wall" "$a_cpu" "$a_rss" "$p1" "$p2" "$pl" <<'PY'
 import sys
 a, b, cpu, rss, p1, p2, pl = map(float, sys.argv[1:])
