@@ -621,3 +621,43 @@ fn bad_options_are_refused_before_any_work() {
     assert!("48k".parse::<loudcore::Variant>().is_err());
     assert!("x=48k@".parse::<loudcore::Variant>().is_err());
 }
+
+#[test]
+fn a_round_duration_ends_without_a_sliver_segment_and_plays() {
+    // 20 s at 10 s segments: the encoder's priming and padding end a frame or two past
+    // the 20 s boundary. That sliver joins the segment before (hls.js stalled before
+    // `ended` on a one-frame final MP3 segment).
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input.wav");
+    let s = music_like_with_level(44_100, 20.0, 5, -20.0);
+    write_wav(&input, &s, WavFormat::Int16).unwrap();
+    let dir = tmp.path().join("ladder");
+    let opts = HlsOptions {
+        variants: vec!["64k@22050".parse().unwrap(), "128k@44100".parse().unwrap()],
+        container: Container::Packed,
+        codec: HlsCodec::Mp3,
+        ..Default::default()
+    };
+    let report = loudcore::hls(&Input::from(input.as_path()), &dir, &opts).unwrap();
+    for out in &report.outputs {
+        let p = media(Path::new(&out.path));
+        let durations: Vec<f32> = p.segments.iter().map(|s| s.duration).collect();
+        assert_eq!(durations.len(), 2, "{}: {durations:?}", out.path);
+        assert!(
+            durations.iter().all(|&d| d >= 9.9),
+            "{}: {durations:?}",
+            out.path
+        );
+        assert!((out.duration_s - 20.0).abs() <= 0.001);
+    }
+    let l = Ladder {
+        _tmp: tmp,
+        dir,
+        report,
+        input,
+    };
+    check_plays(&l);
+}
