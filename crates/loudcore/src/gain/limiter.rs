@@ -262,6 +262,7 @@ impl Limiter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use crate::loudness::{Meter, channel_weights};
@@ -349,7 +350,7 @@ mod tests {
                 match (i / 5000) % 3 {
                     0 => 0.5 * noise,
                     1 => 0.8 + 0.5 * noise,
-                    _ if seed % 97 == 0 => 2.0 + 4.0 * noise,
+                    _ if seed.is_multiple_of(97) => 2.0 + 4.0 * noise,
                     _ => 0.3 * noise,
                 }
             })

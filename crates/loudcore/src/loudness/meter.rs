@@ -378,7 +378,7 @@ impl KPower {
     /// Replaces `out` with one power value per whole frame of `interleaved`.
     pub(crate) fn push(&mut self, interleaved: &[f32], out: &mut Vec<f32>) {
         let nch = self.weights.len();
-        let n = if nch == 0 { 0 } else { interleaved.len() / nch };
+        let n = interleaved.len().checked_div(nch).unwrap_or(0);
         self.acc.clear();
         self.acc.resize(n, 0.0);
         // Measured channels (LFE is not), two at a time where possible.
