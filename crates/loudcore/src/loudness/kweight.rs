@@ -69,34 +69,32 @@ impl KWeighting {
         KWeighting { shelf, highpass }
     }
 
-    /// Filters `x` and returns the sum of squares of the weighted signal.
-    #[inline]
-    pub(crate) fn sum_squares(&mut self, x: &[f32]) -> f64 {
-        let mut s = self.shelf;
-        let mut h = self.highpass;
-        let mut acc = 0.0f64;
-        for &v in x {
-            let y = h.run(s.run(f64::from(v)));
-            acc += y * y;
+    /// Runs both stages over `x`, handing each output sample (with its index) to `each`.
+    /// The filter state is copied into locals for the loop and written back after.
+    #[inline(always)]
+    fn filter(&mut self, x: &[f32], mut each: impl FnMut(usize, f64)) {
+        let (mut s, mut h) = (self.shelf, self.highpass);
+        for (i, &v) in x.iter().enumerate() {
+            each(i, h.run(s.run(f64::from(v))));
         }
         self.shelf = s;
         self.highpass = h;
         self.flush_denormals();
+    }
+
+    /// Filters `x` and returns the sum of squares of the weighted signal.
+    #[inline]
+    pub(crate) fn sum_squares(&mut self, x: &[f32]) -> f64 {
+        let mut acc = 0.0f64;
+        self.filter(x, |_, y| acc += y * y);
         acc
     }
 
     /// Filters `x` and adds `weight` times each squared output to the matching `acc` entry.
     #[inline]
     pub(crate) fn weighted_squares_into(&mut self, x: &[f32], weight: f64, acc: &mut [f64]) {
-        let mut s = self.shelf;
-        let mut h = self.highpass;
-        for (&v, a) in x.iter().zip(acc.iter_mut()) {
-            let y = h.run(s.run(f64::from(v)));
-            *a += weight * y * y;
-        }
-        self.shelf = s;
-        self.highpass = h;
-        self.flush_denormals();
+        let n = x.len().min(acc.len());
+        self.filter(&x[..n], |i, y| acc[i] += weight * y * y);
     }
 
     /// Zeroes vanishing filter state after long silences so the next block does not crawl
@@ -113,19 +111,22 @@ impl KWeighting {
     }
 }
 
-/// [`KWeighting::weighted_squares_into`] for two channels in one loop (see
-/// [`sum_squares_pair`]).
-#[inline]
-pub(crate) fn weighted_squares_pair_into(
-    (a, xa, wa): (&mut KWeighting, &[f32], f64),
-    (b, xb, wb): (&mut KWeighting, &[f32], f64),
-    acc: &mut [f64],
+/// Runs two channels' filters in one loop, handing each pair of outputs (with its index)
+/// to `each`: the two recurrences are independent, so the CPU overlaps them instead of
+/// waiting on one filter's latency chain.
+#[inline(always)]
+fn filter_pair(
+    a: &mut KWeighting,
+    xa: &[f32],
+    b: &mut KWeighting,
+    xb: &[f32],
+    mut each: impl FnMut(usize, f64, f64),
 ) {
     let (mut sa, mut ha, mut sb, mut hb) = (a.shelf, a.highpass, b.shelf, b.highpass);
-    for ((&va, &vb), p) in xa.iter().zip(xb).zip(acc.iter_mut()) {
+    for (i, (&va, &vb)) in xa.iter().zip(xb).enumerate() {
         let ya = ha.run(sa.run(f64::from(va)));
         let yb = hb.run(sb.run(f64::from(vb)));
-        *p += wa * ya * ya + wb * yb * yb;
+        each(i, ya, yb);
     }
     a.shelf = sa;
     a.highpass = ha;
@@ -135,8 +136,20 @@ pub(crate) fn weighted_squares_pair_into(
     b.flush_denormals();
 }
 
-/// Filters two channels in one loop: the two recurrences are independent, so the CPU
-/// overlaps them instead of waiting on one filter's latency chain.
+/// [`KWeighting::weighted_squares_into`] for two channels in one loop.
+#[inline]
+pub(crate) fn weighted_squares_pair_into(
+    (a, xa, wa): (&mut KWeighting, &[f32], f64),
+    (b, xb, wb): (&mut KWeighting, &[f32], f64),
+    acc: &mut [f64],
+) {
+    let n = xa.len().min(xb.len()).min(acc.len());
+    filter_pair(a, &xa[..n], b, &xb[..n], |i, ya, yb| {
+        acc[i] += wa * ya * ya + wb * yb * yb;
+    });
+}
+
+/// [`KWeighting::sum_squares`] for two channels in one loop.
 #[inline]
 pub(crate) fn sum_squares_pair(
     a: &mut KWeighting,
@@ -144,21 +157,11 @@ pub(crate) fn sum_squares_pair(
     b: &mut KWeighting,
     xb: &[f32],
 ) -> (f64, f64) {
-    let n = xa.len().min(xb.len());
-    let (mut sa, mut ha, mut sb, mut hb) = (a.shelf, a.highpass, b.shelf, b.highpass);
     let (mut acc_a, mut acc_b) = (0.0f64, 0.0f64);
-    for i in 0..n {
-        let ya = ha.run(sa.run(f64::from(xa[i])));
-        let yb = hb.run(sb.run(f64::from(xb[i])));
+    filter_pair(a, xa, b, xb, |_, ya, yb| {
         acc_a += ya * ya;
         acc_b += yb * yb;
-    }
-    a.shelf = sa;
-    a.highpass = ha;
-    b.shelf = sb;
-    b.highpass = hb;
-    a.flush_denormals();
-    b.flush_denormals();
+    });
     (acc_a, acc_b)
 }
 
