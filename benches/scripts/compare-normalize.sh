@@ -52,22 +52,20 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 for f in "${files[@]}"; do
   echo "== $f ($runs interleaved runs each)"
-  : > "$tmp/a"; : > "$tmp/b"
+  # The parts: two decodes and a meter (two analyze runs), and LAME encoding the audio.
+  # Each run times the job, FFmpeg and the parts one after the other, and the figures are
+  # medians: this VM's CPU speed drifts by 15% within minutes, and parts timed in the
+  # same minutes as the job drift with it.
+  ffmpeg -nostdin -v error -y -i "$f" -c:a pcm_s16le "$tmp/dec.wav"
+  : > "$tmp/a"; : > "$tmp/b"; : > "$tmp/pa"; : > "$tmp/pl"
   for ((i = 0; i < runs; i++)); do
     measure "$lc" normalize "$f" -o "$tmp/lc.mp3" --json >> "$tmp/a"
+    measure "$lc" analyze "$f" --json | cut -d' ' -f2 >> "$tmp/pa"
+    measure lame --silent -V0 "$tmp/dec.wav" "$tmp/lame.mp3" | cut -d' ' -f2 >> "$tmp/pl"
     measure bash -c 'ffmpeg_two_pass "$0" "$1"' "$f" "$tmp/ff.mp3" >> "$tmp/b"
   done
   a_wall=$(cut -d' ' -f1 "$tmp/a" | median); b_wall=$(cut -d' ' -f1 "$tmp/b" | median)
   a_cpu=$(cut -d' ' -f2 "$tmp/a" | median); a_rss=$(cut -d' ' -f3 "$tmp/a" | sort -n | tail -1)
-  # The parts: two decodes and a meter (two analyze runs), and LAME encoding the audio.
-  # Each part is timed as often as the job (median), so that one noisy run of a part
-  # does not move the ratio.
-  ffmpeg -nostdin -v error -y -i "$f" -c:a pcm_s16le "$tmp/dec.wav"
-  : > "$tmp/pa"; : > "$tmp/pl"
-  for ((i = 0; i < runs; i++)); do
-    measure "$lc" analyze "$f" --json | cut -d' ' -f2 >> "$tmp/pa"
-    measure lame --silent -V0 "$tmp/dec.wav" "$tmp/lame.mp3" | cut -d' ' -f2 >> "$tmp/pl"
-  done
   p1=$(median < "$tmp/pa"); p2=$p1; pl=$(median < "$tmp/pl")
   python3 - "$a_wall" "$b_wall" "$a_cpu" "$a_rss" "$p1" "$p2" "$pl" <<'PY'
 import sys

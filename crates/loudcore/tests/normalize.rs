@@ -1079,6 +1079,16 @@ fn report_fields_limiter_and_gain() {
         "fixture: the gain must push the peaks over the ceiling"
     );
     assert!(r.limiter_active, "+20 dB: limiter_active must be true");
+    // Outputs at the input's rate take their gain from pass 1's limiter sweep: the input
+    // is decoded once to measure and once per render, never to calibrate.
+    let renders = r.outputs.iter().map(|o| o.attempts).max().unwrap_or(0);
+    assert_eq!(
+        r.timings.input_decodes,
+        1 + renders,
+        "decodes {:?}",
+        r.timings
+    );
+    assert_eq!(r.timings.calibrate_s, 0.0);
     for o in &r.outputs {
         // The limiter takes back loudness, so the output gain is at least the plan.
         assert!(o.gain_db >= r.gain_db - 0.05, "{}: {}", o.path, o.gain_db);

@@ -2,6 +2,7 @@
 
 pub(crate) mod limiter;
 pub(crate) mod plan;
+pub(crate) mod sweep;
 
 pub(crate) use limiter::{Detector, Limiter};
 pub use plan::{Mode, Preset};

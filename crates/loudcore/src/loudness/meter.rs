@@ -75,8 +75,12 @@ pub(crate) fn channel_weights(channels: usize, mask: Option<u64>) -> Vec<f64> {
 }
 
 /// A streaming loudness meter for interleaved f32 audio.
+#[derive(Clone)]
 pub(crate) struct Meter {
     sample_rate: u32,
+    /// Frames of the stream per value pushed: 1, or the block length of a power stream
+    /// summarised in blocks (see [`Meter::for_power_blocks`]).
+    decimation: u64,
     weights: Vec<f64>,
     kw: Vec<KWeighting>,
     tp: TruePeak,
@@ -111,6 +115,7 @@ impl Meter {
         let n = weights.len();
         Meter {
             sample_rate,
+            decimation: 1,
             kw: vec![KWeighting::new(sample_rate); n],
             tp: TruePeak::new(sample_rate, n),
             weights,
@@ -142,6 +147,19 @@ impl Meter {
         self
     }
 
+    /// A loudness-only meter of a power stream given as the mean power of each block of
+    /// `decimation` frames (through [`Meter::push_power`]), which measures the stream as
+    /// it would measure after any gain ([`Meter::finish_for_any_gain`]); a limiter sweep
+    /// keeps dozens. Sub-blocks end where the block holding their exact end starts, so
+    /// they are 100 ms to within one block.
+    pub(crate) fn for_power_blocks(sample_rate: u32, decimation: usize) -> Self {
+        let mut m = Meter::new(sample_rate, vec![1.0], false).loudness_only();
+        m.decimation = decimation.max(1) as u64;
+        m.momentary = Histogram::for_any_gain();
+        m.short_term = Histogram::for_any_gain();
+        m
+    }
+
     pub(crate) fn channels(&self) -> usize {
         self.weights.len()
     }
@@ -149,7 +167,7 @@ impl Meter {
     /// First frame of sub-block `k`; boundaries are exact even where 100 ms is not a whole
     /// number of samples (11025 Hz).
     fn sub_start(&self, k: u64) -> u64 {
-        k * u64::from(self.sample_rate) / 10
+        k * u64::from(self.sample_rate) / (10 * self.decimation)
     }
 
     /// Feeds interleaved samples; a trailing partial frame is ignored.
@@ -312,6 +330,13 @@ impl Meter {
             frames += self.ring[idx].1;
         }
         (frames > 0).then(|| sum / frames as f64)
+    }
+
+    /// The gating blocks of a meter made by [`Meter::for_power_blocks`], to measure the
+    /// stream after any gain ([`Histogram::integrated_after`]); `None` for a stream
+    /// shorter than one block (400 ms).
+    pub(crate) fn finish_for_any_gain(self) -> Option<Histogram> {
+        self.any_momentary.then_some(self.momentary)
     }
 
     pub(crate) fn finish(mut self) -> Loudness {

@@ -1,5 +1,6 @@
 use crate::decode::{self, DecodeOptions};
 use crate::error::Result;
+use crate::gain::sweep::Sweep;
 use crate::input::{self, Input, Limits, Probe};
 use crate::job::{CancelToken, Control, ProgressFn, Stage};
 use crate::loudness::{Analysis, Meter, channel_weights};
@@ -48,18 +49,27 @@ pub fn analyze_with(input: &Input, opts: &AnalyzeOptions) -> Result<Analysis> {
     super::guard(&file, || {
         let mut ctl = Control::new(file.clone(), opts.cancel.clone(), opts.on_progress.clone());
         ctl.stage(Stage::Analyze, 0.0, 1.0);
-        let (analysis, _) = measure(input, &opts.limits, &opts.decode, opts.curve, &mut ctl)?;
+        let (analysis, _) = measure(
+            input,
+            &opts.limits,
+            &opts.decode,
+            opts.curve,
+            None,
+            &mut ctl,
+        )?;
         ctl.done();
         Ok(analysis)
     })
 }
 
-/// Pass 1 of every job: decode and meter, within the current progress stage.
+/// Pass 1 of every job: decode and meter, within the current progress stage; also feeds
+/// `sweep` (normalize's limiter sweep) if given.
 pub(crate) fn measure(
     input: &Input,
     limits: &Limits,
     decode_opts: &DecodeOptions,
     curve: bool,
+    mut sweep: Option<&mut Sweep>,
     ctl: &mut Control,
 ) -> Result<(Analysis, Probe)> {
     let file = input.name();
@@ -73,6 +83,9 @@ pub(crate) fn measure(
     let mut frames = 0u64;
     let stats = decode::stream(opened, &file, decode_opts, ctl, |block| {
         meter.push(block);
+        if let Some(s) = sweep.as_deref_mut() {
+            s.push(block);
+        }
         frames += (block.len() / probe.channels as usize) as u64;
         // Headers can lie about duration: enforce the limit on what actually decodes.
         if let Some(max) = max_frames {

@@ -13,6 +13,7 @@ use crate::decode::DecodeOptions;
 use crate::encode::{Encoded, EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::gain::plan::{self, Mode, Preset, Targets};
+use crate::gain::sweep::Sweep;
 use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};
 use crate::input::{Input, Limits};
 use crate::job::{CancelToken, Control, ProgressFn, Stage};
@@ -359,14 +360,28 @@ impl<'a> Job<'a> {
                 other => other,
             })?;
         }
+        // Where every output keeps the input's rate, pass 1 also sweeps the limiter over a
+        // ladder of thresholds: the gain that lands on target after limiting then comes
+        // from it, without a calibration pass (another decode). Resampled outputs lose
+        // high frequencies, which K-weighting counts: they calibrate on their own rate.
+        let mut sweep = self
+            .outputs
+            .iter()
+            .all(|o| o.spec.sample_rate.is_none_or(|r| r == headers.sample_rate))
+            .then(|| {
+                let weights = channel_weights(headers.channels as usize, headers.channel_mask);
+                Sweep::new(headers.sample_rate, weights)
+            });
         let t0 = Instant::now();
         let (analysis, probe) = super::analyze::measure(
             self.input,
             &self.opts.limits,
             &self.opts.decode,
             false,
+            sweep.as_mut(),
             &mut self.ctl,
         )?;
+        let ladder = sweep.and_then(Sweep::finish);
         self.timings.analyze_s = t0.elapsed().as_secs_f64();
         self.timings.input_decodes += 1;
         let Some(measured) = analysis.integrated_lufs else {
@@ -416,6 +431,16 @@ impl<'a> Job<'a> {
                         o.gain_db = g;
                         continue;
                     }
+                }
+                // The sweep has the answer for outputs at the input's rate, limited or
+                // not (it also knows what the absolute gate lets in at a high gain).
+                let swept = ladder
+                    .as_ref()
+                    .filter(|_| o.out_rate == src.sample_rate)
+                    .and_then(|l| l.gain_for(o.limiter_ceiling, o.pcm_target, measured));
+                if let Some(g) = swept {
+                    o.gain_db = g;
+                    continue;
                 }
                 o.gain_db = o.pcm_target - measured;
                 // Calibrate where the limiter will work, and where resampling to a lower
@@ -915,6 +940,7 @@ fn measure_file(
         &Limits::default(),
         &decode,
         false,
+        None,
         ctl,
     )
     .map_err(|e| match e {
