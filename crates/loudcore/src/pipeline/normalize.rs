@@ -327,8 +327,9 @@ impl<'a> Job<'a> {
     pub(super) fn run(mut self) -> Result<Report> {
         let file = self.input.name();
         let lossy = self.outputs.iter().any(Pending::is_lossy);
-        // Progress weights follow where the time goes: a lossy encoder dwarfs decoding.
-        let a = if lossy { 0.08 } else { 0.3 };
+        // Progress weights follow where the time goes: a lossy encoder dwarfs decoding, and
+        // the limiter sweep (below) adds about half to pass 1.
+        let a = if lossy { 0.12 } else { 0.3 };
         self.ctl.stage(Stage::Analyze, 0.0, a);
         // Refuse impossible outputs (a 5.1 MP3, a bit rate LAME lacks) before any decoding.
         let headers = crate::input::probe(self.input, &self.opts.limits)?;
@@ -457,7 +458,10 @@ impl<'a> Job<'a> {
             // lossy encoder dwarfs the rest). A second round takes what the first left.
             let p = if round == 0 { a } else { self.ctl.fraction() };
             let left = (0.99 - p).max(0.0);
-            let (cal_w, render_w) = if lossy { (0.05, 0.83) } else { (0.15, 0.45) };
+            let (mut cal_w, render_w) = if lossy { (0.05, 0.83) } else { (0.15, 0.45) };
+            if limited.is_empty() {
+                cal_w = 0.0;
+            }
             let (cal_end, render_end) = (p + left * cal_w, p + left * (cal_w + render_w));
             if !limited.is_empty() {
                 self.ctl.stage(Stage::Calibrate, p, cal_end);
