@@ -78,9 +78,11 @@ pub struct Report {
 /// Wall time per stage, in seconds.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Timings {
-    /// Pass 1: decoding and measuring the input.
+    /// Pass 1: decoding and measuring the input (and, where every output keeps the
+    /// input's rate, sweeping the limiter over its thresholds).
     pub analyze_s: f64,
-    /// Limiter calibration passes (decode, gain, limiter, meter; no encoding).
+    /// Limiter calibration passes (decode, gain, limiter, meter; no encoding): 0 where
+    /// pass 1's limiter sweep had every answer.
     pub calibrate_s: f64,
     /// Renders: decode, gain, limiter, resampling, encoding.
     pub render_s: f64,
