@@ -535,30 +535,8 @@ mod tests {
     #[test]
     #[ignore]
     fn power_path_on_the_corpus() {
-        let dir = std::env::var("LOUDCORE_CORPUS").unwrap_or_else(|_| "corpus".into());
         let mut worst = 0f64;
-        for name in [
-            "track.mp3",
-            "very-quiet.wav",
-            "hot-master.mp3",
-            "track-24bit48k.flac",
-            "mono-16k.mp3",
-        ] {
-            let path = std::path::Path::new(&dir).join(name);
-            if !path.exists() {
-                continue;
-            }
-            let raw = std::process::Command::new("ffmpeg")
-                .args(["-v", "error", "-i"])
-                .arg(&path)
-                .args(["-ac", "2", "-ar", "44100", "-f", "f32le", "-"])
-                .output()
-                .expect("ffmpeg");
-            let x: Vec<f32> = raw
-                .stdout
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+        for (name, x) in crate::gain::corpus_music() {
             for push in [0.0, 3.0, 6.0, 10.0, 20.0] {
                 let (a, b, g) = audio_and_power_loudness(&x, 44_100, push);
                 eprintln!(

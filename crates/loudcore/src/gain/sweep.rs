@@ -403,46 +403,9 @@ mod tests {
     #[test]
     #[ignore]
     fn sweep_on_the_corpus() {
-        let dir = std::env::var("LOUDCORE_CORPUS").unwrap_or_else(|_| "corpus".into());
         let mut worst = 0f64;
-        for name in [
-            "track.mp3",
-            "very-quiet.wav",
-            "hot-master.mp3",
-            "track-24bit48k.flac",
-            "mono-16k.mp3",
-        ] {
-            let path = std::path::Path::new(&dir).join(name);
-            if !path.exists() {
-                continue;
-            }
-            let raw = std::process::Command::new("ffmpeg")
-                .args(["-v", "error", "-i"])
-                .arg(&path)
-                .args(["-ac", "2", "-ar", "44100", "-f", "f32le", "-"])
-                .output()
-                .expect("ffmpeg");
-            let x: Vec<f32> = raw
-                .stdout
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            let t0 = std::time::Instant::now();
+        for (name, x) in crate::gain::corpus_music() {
             let l = ladder(&x, 44_100);
-            eprintln!("sweep took {:?} for {} s", t0.elapsed(), x.len() / 88_200);
-            let t0 = std::time::Instant::now();
-            let mut kp = KPower::new(44_100, crate::loudness::channel_weights(2, None));
-            let mut d = Detector::new(44_100, 2);
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            for block in x.chunks(2 * 3001) {
-                kp.push(block, &mut a);
-            }
-            eprintln!("kpower took {:?}", t0.elapsed());
-            let t0 = std::time::Instant::now();
-            for block in x.chunks(2 * 3001) {
-                d.envelope(block, 0.0, &mut b);
-            }
-            eprintln!("detector took {:?}", t0.elapsed());
             // Targets pushing the loudness 0.5 to 14 dB past where the limiter starts (the
             // deepest may need cuts past the ladder's range).
             let start = l.unlimited.integrated_after(0.0).unwrap() + (-1.5 - l.peak_db);
