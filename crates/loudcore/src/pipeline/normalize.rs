@@ -458,10 +458,12 @@ impl<'a> Job<'a> {
             // lossy encoder dwarfs the rest). A second round takes what the first left.
             let p = if round == 0 { a } else { self.ctl.fraction() };
             let left = (0.99 - p).max(0.0);
-            let (mut cal_w, render_w) = if lossy { (0.05, 0.83) } else { (0.15, 0.45) };
-            if limited.is_empty() {
-                cal_w = 0.0;
-            }
+            let render_w = if lossy { 0.83 } else { 0.45 };
+            let cal_w = match (limited.is_empty(), lossy) {
+                (true, _) => 0.0,
+                (false, true) => 0.05,
+                (false, false) => 0.15,
+            };
             let (cal_end, render_end) = (p + left * cal_w, p + left * (cal_w + render_w));
             if !limited.is_empty() {
                 self.ctl.stage(Stage::Calibrate, p, cal_end);
