@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use loudcore::{AnalyzeOptions, CancelToken, DecodeOptions, Input, Limits};
+use loudcore::{AnalyzeOptions, CancelToken, Input};
+
+use crate::args::JobArgs;
 
 use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
 
@@ -16,67 +18,15 @@ pub struct Args {
     /// Include momentary and short-term loudness every 100 ms (`curve`, with --json).
     #[arg(long)]
     pub curve: bool,
-    /// Fail on the first damaged frame instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
-    /// Analyse what there is of a truncated file instead of failing.
-    #[arg(long)]
-    pub allow_truncated: bool,
-    /// Decoder threads (1-8); the result is identical whatever the count.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
-    pub threads: u8,
     #[command(flatten)]
-    pub limits: LimitArgs,
-}
-
-/// Validation limits shared by every command that reads an input.
-#[derive(clap::Args, Debug)]
-pub struct LimitArgs {
-    /// Reject inputs larger than this many bytes.
-    #[arg(long, value_name = "BYTES")]
-    pub max_bytes: Option<u64>,
-    /// Reject inputs longer than this many seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub max_duration: Option<f64>,
-    /// Reject inputs shorter than this many seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub min_duration: Option<f64>,
-    /// Reject inputs with more channels than this.
-    #[arg(long, value_name = "N")]
-    pub max_channels: Option<u32>,
-}
-
-impl LimitArgs {
-    pub fn to_limits(&self) -> Limits {
-        let mut l = Limits::default();
-        if let Some(b) = self.max_bytes {
-            l.max_bytes = Some(b);
-        }
-        if let Some(d) = self.max_duration {
-            l.max_duration_s = Some(d);
-        }
-        if let Some(d) = self.min_duration {
-            l.min_duration_s = d;
-        }
-        if let Some(c) = self.max_channels {
-            l.max_channels = c;
-        }
-        l
-    }
+    pub job: JobArgs,
 }
 
 pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
     let opts = AnalyzeOptions {
-        limits: args.limits.to_limits(),
-        decode: DecodeOptions {
-            strict: args.strict,
-            allow_truncated: args.allow_truncated,
-            threads: usize::from(args.threads),
-        },
+        job: args.job.to_options(cancel, on_progress),
         curve: args.curve,
-        cancel: Some(cancel),
-        on_progress,
     };
     let input = Input::from(args.input.clone());
     let result = loudcore::analyze_with(&input, &opts);

@@ -2,12 +2,9 @@
 
 use std::path::PathBuf;
 
-use loudcore::{
-    CancelToken, Container, DecodeOptions, HlsCodec, HlsOptions, Input, Layout, Mode,
-    NormalizeOptions, Preset, Variant,
-};
+use loudcore::{CancelToken, Container, HlsCodec, HlsOptions, Input, Layout, Variant};
 
-use crate::analyze::LimitArgs;
+use crate::args::{JobArgs, TargetArgs};
 use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
 
 #[derive(clap::Args, Debug)]
@@ -21,70 +18,40 @@ pub struct Args {
     /// each rung (default: 48k@24000, 64k@32000, 128k@44100).
     #[arg(long = "variant", value_name = "[NAME=]BITRATE@RATE")]
     pub variants: Vec<Variant>,
-    /// Target segment duration in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub segment_seconds: f64,
-    /// Segment container: ts (MPEG-TS), packed (raw ADTS/MP3 with ID3 timestamps) or fmp4.
-    #[arg(long, default_value = "ts")]
-    pub container: Container,
-    /// Codec of every rung: aac (AAC-LC) or mp3.
-    #[arg(long, default_value = "aac")]
-    pub codec: HlsCodec,
-    /// nested: NAME/playlist.m3u8 + NAME/segment_00000.ts; flat: NAME.m3u8 + NAME_000.aac.
-    #[arg(long, default_value = "nested")]
-    pub layout: Layout,
-    /// Named target: spotify, apple-music, youtube, amazon, tidal, deezer, podcast, ebu-r128, atsc-a85.
+    /// Target segment duration in seconds (default 10).
     #[arg(long)]
-    pub preset: Option<Preset>,
-    /// Integrated loudness target in LUFS (default -14, or the preset's).
-    #[arg(long, allow_hyphen_values = true)]
-    pub target_lufs: Option<f64>,
-    /// True-peak ceiling in dBTP (default -1, or the preset's).
-    #[arg(long, allow_hyphen_values = true)]
-    pub true_peak_dbtp: Option<f64>,
-    /// Loudness-range target in LU (dynamic mode only).
+    pub segment_seconds: Option<f64>,
+    /// Segment container: ts (MPEG-TS, default), packed (raw ADTS/MP3 with ID3 timestamps)
+    /// or fmp4.
     #[arg(long)]
-    pub lra_lu: Option<f64>,
-    /// linear (one gain plus a true-peak limiter) or dynamic (not supported yet).
-    #[arg(long, default_value = "linear")]
-    pub mode: Mode,
+    pub container: Option<Container>,
+    /// Codec of every rung: aac (AAC-LC, default) or mp3.
+    #[arg(long)]
+    pub codec: Option<HlsCodec>,
+    /// nested (default): NAME/playlist.m3u8 + NAME/segment_00000.ts; flat: NAME.m3u8 +
+    /// NAME_000.aac.
+    #[arg(long)]
+    pub layout: Option<Layout>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Print the Report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Fail on the first damaged input frame instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
-    /// Decoder threads (1-8).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
-    pub threads: u8,
     #[command(flatten)]
-    pub limits: LimitArgs,
+    pub job: JobArgs,
 }
 
 pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
     let (bar, on_progress) = progress_bar();
+    let d = HlsOptions::default();
     let opts = HlsOptions {
         variants: args.variants.clone(),
-        segment_seconds: args.segment_seconds,
-        container: args.container,
-        codec: args.codec,
-        layout: args.layout,
-        normalize: NormalizeOptions {
-            target_lufs: args.target_lufs,
-            true_peak_dbtp: args.true_peak_dbtp,
-            lra_lu: args.lra_lu,
-            preset: args.preset,
-            mode: args.mode,
-            limits: args.limits.to_limits(),
-            decode: DecodeOptions {
-                strict: args.strict,
-                allow_truncated: false,
-                threads: usize::from(args.threads),
-            },
-            on_progress,
-            cancel: Some(cancel),
-            ..Default::default()
-        },
+        segment_seconds: args.segment_seconds.unwrap_or(d.segment_seconds),
+        container: args.container.unwrap_or(d.container),
+        codec: args.codec.unwrap_or(d.codec),
+        layout: args.layout.unwrap_or(d.layout),
+        target: args.target.to_options(),
+        job: args.job.to_options(cancel, on_progress),
     };
     let result = loudcore::hls(&Input::from(args.input.clone()), &args.out_dir, &opts);
     if let Some(b) = bar {

@@ -1,6 +1,7 @@
 //! The `loudcore` command: the core library at a shell.
 
 mod analyze;
+mod args;
 mod hls;
 mod normalize;
 mod output;

@@ -16,6 +16,7 @@ mod input;
 mod job;
 mod loudness;
 mod mp4box;
+mod options;
 mod output;
 mod packet_decode;
 mod pcm;
@@ -30,7 +31,11 @@ pub use hls::{Container, HlsCodec, Layout, Variant, default_variants};
 pub use input::{Format, Input, Limits, Probe, Tags, probe};
 pub use job::{CancelToken, ProgressFn, Stage};
 pub use loudness::{Analysis, CurvePoint};
+pub use options::{
+    AnalyzeOptions, HlsOptions, JobKind, JobOptions, NormalizeOptions, OPTIONS, OptionInfo,
+    OptionValue, OutputSpec, TargetOptions, ValueKind,
+};
 pub use pipeline::{
-    AnalyzeOptions, HlsOptions, NormalizeOptions, OutputReport, OutputSpec, Report, Timings,
-    VariantReport, analyze, analyze_with, hls, normalize, normalize_to,
+    OutputReport, Report, Timings, VariantReport, analyze, analyze_with, hls, normalize,
+    normalize_to,
 };

@@ -74,16 +74,22 @@ fn named(bytes: Vec<u8>, name: &str) -> Input {
 
 fn opts_with_limits(limits: Limits) -> AnalyzeOptions {
     AnalyzeOptions {
-        limits,
+        job: loudcore::JobOptions {
+            limits,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
 
 fn opts_with_decode(strict: bool, allow_truncated: bool) -> AnalyzeOptions {
     AnalyzeOptions {
-        decode: DecodeOptions {
-            strict,
-            allow_truncated,
+        job: loudcore::JobOptions {
+            decode: DecodeOptions {
+                strict,
+                allow_truncated,
+                ..Default::default()
+            },
             ..Default::default()
         },
         ..Default::default()
@@ -747,7 +753,10 @@ fn cancelled_before_start() {
     let token = CancelToken::new();
     token.cancel();
     let opts = AnalyzeOptions {
-        cancel: Some(token),
+        job: loudcore::JobOptions {
+            cancel: Some(token),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert_err!(
@@ -770,8 +779,11 @@ fn cancelled_during_analysis() {
         }
     });
     let opts = AnalyzeOptions {
-        cancel: Some(token),
-        on_progress: Some(on_progress),
+        job: loudcore::JobOptions {
+            cancel: Some(token),
+            on_progress: Some(on_progress),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert_err!(
@@ -802,8 +814,11 @@ fn cancelled_from_another_thread() {
         }
     });
     let opts = AnalyzeOptions {
-        cancel: Some(token.clone()),
-        on_progress: Some(on_progress),
+        job: loudcore::JobOptions {
+            cancel: Some(token.clone()),
+            on_progress: Some(on_progress),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let job = std::thread::spawn(move || {
@@ -829,8 +844,11 @@ fn progress_is_monotonic_and_ends_at_one() {
     let on_progress: ProgressFn =
         Arc::new(move |stage, f| s.lock().expect("lock").push((stage, f)));
     let opts = AnalyzeOptions {
-        cancel: Some(CancelToken::new()),
-        on_progress: Some(on_progress),
+        job: loudcore::JobOptions {
+            cancel: Some(CancelToken::new()),
+            on_progress: Some(on_progress),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let a = analyze_with(&named(music_60s_wav().clone(), "long.wav"), &opts).expect("analyze");
@@ -904,11 +922,14 @@ fn decoder_threads_give_identical_analysis() {
         let input = named(bytes, name);
         let with = |threads: usize| {
             let opts = AnalyzeOptions {
-                decode: DecodeOptions {
-                    threads,
+                curve: true,
+                job: loudcore::JobOptions {
+                    decode: DecodeOptions {
+                        threads,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
-                curve: true,
                 ..Default::default()
             };
             analyze_with(&input, &opts)

@@ -554,7 +554,7 @@ fn a_failed_or_cancelled_job_leaves_an_existing_ladder_untouched() {
     let token = CancelToken::new();
     token.cancel();
     let opts = HlsOptions {
-        normalize: loudcore::NormalizeOptions {
+        job: loudcore::JobOptions {
             cancel: Some(token),
             ..Default::default()
         },

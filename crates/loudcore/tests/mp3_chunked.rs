@@ -45,7 +45,10 @@ fn long_mp3_outputs_are_spliced_cleanly_and_land_on_target() {
     write_wav(&input, &signal, WavFormat::Int16).expect("write input");
     let vbr = OutputSpec::from(dir.path().join("long-v0.mp3"));
     let cbr = OutputSpec {
-        bitrate: Some(192_000),
+        settings: loudcore::EncoderSettings {
+            bitrate: Some(192_000),
+            ..Default::default()
+        },
         ..OutputSpec::from(dir.path().join("long-cbr192.mp3"))
     };
     let report = normalize_to(

@@ -409,8 +409,11 @@ fn dynamic_mode_is_refused_not_substituted() {
     let out = dir.path().join("out.wav");
     for lra in [None, Some(7.0)] {
         let opts = NormalizeOptions {
-            mode: Mode::Dynamic,
-            lra_lu: lra,
+            target: loudcore::TargetOptions {
+                mode: Mode::Dynamic,
+                lra_lu: lra,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = normalize(&Input::from(input.as_path()), &out, &opts)
@@ -499,7 +502,10 @@ fn mp3_refuses_six_channels() {
         return;
     }
     let opts = NormalizeOptions {
-        preset: Some(Preset::EbuR128),
+        target: loudcore::TargetOptions {
+            preset: Some(Preset::EbuR128),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let r = run(
@@ -527,8 +533,11 @@ fn explicit_target_overrides_the_preset() {
     let sig = music(44_100, 8.0, 2, 2);
     let input = wav_input(dir.path(), "in.wav", &sig);
     let opts = NormalizeOptions {
-        preset: Some(Preset::EbuR128),
-        target_lufs: Some(-16.0),
+        target: loudcore::TargetOptions {
+            preset: Some(Preset::EbuR128),
+            target_lufs: Some(-16.0),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let r = run(&input, &specs(dir.path(), "out", &["wav", "mp3"]), &opts);
@@ -576,7 +585,10 @@ fn preset_table() {
         assert_eq!(name.parse::<Preset>().expect("preset name"), preset);
         assert_eq!(preset.as_str(), name);
         let opts = NormalizeOptions {
-            preset: Some(preset),
+            target: loudcore::TargetOptions {
+                preset: Some(preset),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let r = run(
@@ -608,7 +620,10 @@ fn sample_rate_option_resamples_and_keeps_the_duration() {
     let sig = music(44_100, 10.0, 6, 2);
     let input = wav_input(dir.path(), "in-44k1.wav", &sig);
     let opts = NormalizeOptions {
-        sample_rate: Some(48_000),
+        output: loudcore::EncoderSettings {
+            sample_rate: Some(48_000),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let r = run(
@@ -696,7 +711,10 @@ fn bits_per_sample_give_the_right_pcm_formats() {
     let input = wav_input(dir.path(), "in.wav", &music(44_100, 5.0, 9, 2));
     let spec = |name: &str, bits: u16| OutputSpec {
         path: dir.path().join(name),
-        bits_per_sample: Some(bits),
+        settings: loudcore::EncoderSettings {
+            bits_per_sample: Some(bits),
+            ..Default::default()
+        },
         ..Default::default()
     };
     // (output, codec, sample_fmt, bits_per_sample or bits_per_raw_sample)
@@ -726,7 +744,10 @@ fn bits_per_sample_give_the_right_pcm_formats() {
     }
     // The job-wide option does the same as the per-output one.
     let opts = NormalizeOptions {
-        bits_per_sample: Some(24),
+        output: loudcore::EncoderSettings {
+            bits_per_sample: Some(24),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let out = dir.path().join("job-24.wav");
@@ -823,8 +844,11 @@ fn existing_destination_is_kept_on_failure_and_replaced_on_success() {
         })
     };
     let opts = NormalizeOptions {
-        cancel: Some(token.clone()),
-        on_progress: Some(on_progress),
+        job: loudcore::JobOptions {
+            cancel: Some(token.clone()),
+            on_progress: Some(on_progress),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let e = normalize_to(&Input::from(music_in.as_path()), &outs, &opts).expect_err("cancelled");
@@ -892,8 +916,11 @@ fn cancel_from_another_thread_after_progress_passes_0_2() {
         })
     };
     let opts = NormalizeOptions {
-        cancel: Some(token),
-        on_progress: Some(on_progress),
+        job: loudcore::JobOptions {
+            cancel: Some(token),
+            on_progress: Some(on_progress),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let started = Instant::now();
@@ -939,7 +966,10 @@ fn progress_run() -> &'static ProgressRun {
         let input = wav_input(dir.path(), "in.wav", &music(44_100, 30.0, 12, 2));
         let (calls, record) = recorder();
         let opts = NormalizeOptions {
-            on_progress: Some(record),
+            job: loudcore::JobOptions {
+                on_progress: Some(record),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let started = Instant::now();
@@ -1101,7 +1131,10 @@ fn report_fields_limiter_and_gain() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = wav_input(dir.path(), "normal.wav", &music(44_100, 15.0, 14, 2));
     let opts = NormalizeOptions {
-        preset: Some(Preset::EbuR128),
+        target: loudcore::TargetOptions {
+            preset: Some(Preset::EbuR128),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let r = run(

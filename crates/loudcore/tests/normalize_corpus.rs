@@ -247,16 +247,25 @@ fn run_case_in(case: &Case, corpus: &Path, tmp: &Path, done: &mut Done) -> Resul
                 Some(b) => format!("{name}-{}k.{}", b / 1000, o.0),
                 None => format!("{name}.{}", o.0),
             }),
-            bitrate: o.1,
+            settings: loudcore::EncoderSettings {
+                bitrate: o.1,
+                ..Default::default()
+            },
             ..Default::default()
         })
         .collect();
     let opts = NormalizeOptions {
-        preset: case.preset,
-        target_lufs: case.target_lufs,
-        true_peak_dbtp: case.true_peak_dbtp,
-        decode: DecodeOptions {
-            threads: 1,
+        target: loudcore::TargetOptions {
+            preset: case.preset,
+            target_lufs: case.target_lufs,
+            true_peak_dbtp: case.true_peak_dbtp,
+            ..Default::default()
+        },
+        job: loudcore::JobOptions {
+            decode: DecodeOptions {
+                threads: 1,
+                ..Default::default()
+            },
             ..Default::default()
         },
         ..Default::default()

@@ -160,6 +160,10 @@ pub struct EncoderSettings {
     pub quality: Option<u8>,
     /// PCM bits for WAV (16, 24, 32 = 32-bit float) and FLAC (16 or 24).
     pub bits_per_sample: Option<u16>,
+    /// Sample rate of the output, Hz; `None` keeps the input's. (Not an encoder setting
+    /// strictly, but chosen per output like the others.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
 }
 
 /// Stream facts an encoder needs.

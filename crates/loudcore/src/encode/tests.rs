@@ -365,6 +365,7 @@ fn invalid_settings_are_rejected() {
         bitrate,
         quality,
         bits_per_sample: bits,
+        ..Default::default()
     };
     let cases: Vec<(OutputFormat, StreamSpec, EncoderSettings, &str)> = vec![
         (

@@ -68,7 +68,7 @@ pub(crate) struct Sweep {
 /// rung, kept so as to measure the stream after any gain (the absolute gate does not move
 /// with gain).
 #[derive(Clone, Debug)]
-pub(crate) struct Ladder {
+pub(crate) struct LimiterResponse {
     unlimited: Histogram,
     /// Highest peak of the stream, dBTP (as the limiter's detector reads it).
     peak_db: f64,
@@ -118,7 +118,7 @@ impl Sweep {
 
     /// Ends the stream (draining every rung's delay line) and reads the ladder; `None`
     /// for a stream shorter than a gating block (400 ms) or silent.
-    pub(crate) fn finish(mut self) -> Option<Ladder> {
+    pub(crate) fn finish(mut self) -> Option<LimiterResponse> {
         if self.part.2 > 0 {
             self.close_block();
             self.run_blocks();
@@ -148,7 +148,7 @@ impl Sweep {
             .into_iter()
             .filter_map(|r| Some((r.threshold_db, r.meter.finish_for_any_gain()?)))
             .collect();
-        Some(Ladder {
+        Some(LimiterResponse {
             unlimited,
             peak_db,
             rungs,
@@ -222,7 +222,7 @@ impl Sweep {
     }
 }
 
-impl Ladder {
+impl LimiterResponse {
     /// The gain at which the stream, through a limiter with ceiling `ceiling_dbtp`,
     /// measures `target_lufs`; `None` where that needs a deeper cut than the ladder
     /// covers, or more gain than its histograms answer for. `measured_lufs`, the stream's
@@ -325,7 +325,7 @@ mod tests {
         meter.finish().integrated_lufs.unwrap()
     }
 
-    fn ladder(x: &[f32], rate: u32) -> Ladder {
+    fn response(x: &[f32], rate: u32) -> LimiterResponse {
         let mut s = Sweep::new(rate, channel_weights(2, None));
         // Odd block lengths: pooling carries partial blocks across pushes.
         for block in x.chunks(2 * 3001) {
@@ -337,7 +337,7 @@ mod tests {
     /// Worst |error| in LU of the sweep's answers for the given (ceiling, target) pairs,
     /// checked on the limited audio at the gain it gives.
     fn worst_error(x: &[f32], rate: u32, cases: &[(f64, f64)]) -> f64 {
-        let l = ladder(x, rate);
+        let l = response(x, rate);
         let mut m = Meter::new(rate, channel_weights(2, None), false).loudness_only();
         m.push(x);
         let measured = m.finish().integrated_lufs.unwrap();
@@ -376,7 +376,7 @@ mod tests {
     fn idle_limiter_gives_the_linear_gain() {
         let rate = 48_000;
         let sig = loudcore_testsignals::music_like_with_level(rate, 10.0, 3, -20.0);
-        let l = ladder(&sig.samples, rate);
+        let l = response(&sig.samples, rate);
         // 10 dB down: far under any ceiling.
         let mut m = Meter::new(rate, channel_weights(2, None), false).loudness_only();
         m.push(&sig.samples);
@@ -392,7 +392,7 @@ mod tests {
     fn too_deep_a_cut_is_left_to_calibration() {
         let rate = 44_100;
         let sig = loudcore_testsignals::music_like_with_level(rate, 10.0, 4, -20.0);
-        let l = ladder(&sig.samples, rate);
+        let l = response(&sig.samples, rate);
         // A target 30 dB up needs a cut deeper than the ladder's range.
         assert_eq!(l.gain_for(-1.0, 10.0, -20.0), None);
     }
@@ -405,7 +405,7 @@ mod tests {
     fn sweep_on_the_corpus() {
         let mut worst = 0f64;
         for (name, x) in crate::gain::corpus_music() {
-            let l = ladder(&x, 44_100);
+            let l = response(&x, 44_100);
             // Targets pushing the loudness 0.5 to 14 dB past where the limiter starts (the
             // deepest may need cuts past the ladder's range).
             let start = l.unlimited.integrated_after(0.0).unwrap() + (-1.5 - l.peak_db);

@@ -30,6 +30,7 @@ mod writer;
 #[allow(clippy::unwrap_used)] // tests may unwrap
 pub(crate) mod tests;
 
+pub(crate) use variant::parse_scaled;
 pub use variant::{Container, HlsCodec, Layout, Variant, default_variants};
 
 // Used by the HLS pipeline, which lands separately.

@@ -242,7 +242,7 @@ impl std::fmt::Display for Variant {
 
 /// `"128k"` → 128000, `"44.1k"` → 44100, `"64000"` → 64000; `None` for anything else,
 /// including values that are not whole numbers or do not fit in a `u32`.
-fn parse_scaled(s: &str) -> Option<u32> {
+pub(crate) fn parse_scaled(s: &str) -> Option<u32> {
     let s = s.trim();
     let (digits, scale) = match s.strip_suffix(['k', 'K']) {
         Some(d) => (d, 1000u64),

@@ -2,35 +2,9 @@ use crate::decode::{self, DecodeOptions};
 use crate::error::Result;
 use crate::gain::sweep::Sweep;
 use crate::input::{self, Input, Limits, Probe};
-use crate::job::{CancelToken, Control, ProgressFn, Stage};
+use crate::job::{Control, Stage};
 use crate::loudness::{Analysis, Meter, channel_weights};
-
-/// Options of [`analyze_with`].
-#[derive(Clone, Default)]
-pub struct AnalyzeOptions {
-    /// Limits the input must meet.
-    pub limits: Limits,
-    /// How damaged data is treated.
-    pub decode: DecodeOptions,
-    /// Also return momentary and short-term loudness every 100 ms.
-    pub curve: bool,
-    /// Stops the job from another thread.
-    pub cancel: Option<CancelToken>,
-    /// Called with `(Stage::Analyze, fraction)` as decoding advances.
-    pub on_progress: Option<ProgressFn>,
-}
-
-impl std::fmt::Debug for AnalyzeOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnalyzeOptions")
-            .field("limits", &self.limits)
-            .field("decode", &self.decode)
-            .field("curve", &self.curve)
-            .field("cancel", &self.cancel)
-            .field("on_progress", &self.on_progress.as_ref().map(|_| "Fn"))
-            .finish()
-    }
-}
+use crate::options::AnalyzeOptions;
 
 /// Measures an input with default options.
 ///
@@ -47,16 +21,10 @@ pub fn analyze(input: &Input) -> Result<Analysis> {
 pub fn analyze_with(input: &Input, opts: &AnalyzeOptions) -> Result<Analysis> {
     let file = input.name();
     super::guard(&file, || {
-        let mut ctl = Control::new(file.clone(), opts.cancel.clone(), opts.on_progress.clone());
+        let job = &opts.job;
+        let mut ctl = Control::new(file.clone(), job.cancel.clone(), job.on_progress.clone());
         ctl.stage(Stage::Analyze, 0.0, 1.0);
-        let (analysis, _) = measure(
-            input,
-            &opts.limits,
-            &opts.decode,
-            opts.curve,
-            None,
-            &mut ctl,
-        )?;
+        let (analysis, _) = measure(input, &job.limits, &job.decode, opts.curve, None, &mut ctl)?;
         ctl.done();
         Ok(analysis)
     })

@@ -1,14 +1,23 @@
-//! Jobs that tie the stages together: analyze, and normalize (which HLS builds on).
+//! Jobs that tie the stages together: analyze (pass 1 alone), and normalize and HLS,
+//! which share one job (`job.rs`): pass 1, plan, calibration where needed, pass 2,
+//! verification with redos, commit. Each stage has its own file.
 
 mod analyze;
+mod calibrate;
+mod guess;
 mod hls;
+mod job;
+mod measure;
 mod normalize;
+mod outputs;
+mod plan;
 mod render;
 mod report;
+mod verify;
 
-pub use analyze::{AnalyzeOptions, analyze, analyze_with};
-pub use hls::{HlsOptions, hls};
-pub use normalize::{NormalizeOptions, OutputSpec, normalize, normalize_to};
+pub use analyze::{analyze, analyze_with};
+pub use hls::hls;
+pub use normalize::{normalize, normalize_to};
 pub use report::{OutputReport, Report, Timings, VariantReport};
 
 use crate::decode::panic_message;
