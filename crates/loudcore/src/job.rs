@@ -47,6 +47,16 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in the order a job reports them.
+    pub const ALL: [Stage; 5] = [
+        Stage::Analyze,
+        Stage::Calibrate,
+        Stage::Render,
+        Stage::Verify,
+        Stage::Done,
+    ];
+
+    /// The lowercase name, as progress callbacks report it in every binding.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Analyze => "analyze",
