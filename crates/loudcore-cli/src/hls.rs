@@ -16,7 +16,11 @@ pub struct Args {
     pub out_dir: PathBuf,
     /// A rung, BITRATE@RATE with an optional name: 48k@24000, high=128k@44100. Repeat for
     /// each rung (default: 48k@24000, 64k@32000, 128k@44100).
-    #[arg(long = "variant", value_name = "[NAME=]BITRATE@RATE")]
+    #[arg(
+        long = "variant",
+        alias = "variants",
+        value_name = "[NAME=]BITRATE@RATE"
+    )]
     pub variants: Vec<Variant>,
     /// Target segment duration in seconds (default 10).
     #[arg(long)]

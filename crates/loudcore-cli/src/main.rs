@@ -106,3 +106,46 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use loudcore::{JobKind, OptionInfo};
+
+    use super::Cli;
+
+    /// Every option of the core reaches the command of each job that takes it, as the
+    /// kebab-case form of its name (a flag or an alias of one).
+    #[test]
+    fn every_core_option_has_a_flag() {
+        let cli = Cli::command();
+        for job in JobKind::ALL {
+            let cmd = cli
+                .find_subcommand(job.as_str())
+                .unwrap_or_else(|| panic!("no `{}` command", job.as_str()));
+            let flags: Vec<String> = cmd
+                .get_arguments()
+                .flat_map(|a| {
+                    let mut names: Vec<String> =
+                        a.get_long().map(String::from).into_iter().collect();
+                    names.extend(
+                        a.get_all_aliases()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(String::from),
+                    );
+                    names
+                })
+                .collect();
+            for o in OptionInfo::for_job(job) {
+                let flag = o.name.replace('_', "-");
+                assert!(
+                    flags.contains(&flag),
+                    "`loudcore {}` has no --{flag} for the core option {}",
+                    job.as_str(),
+                    o.name
+                );
+            }
+        }
+    }
+}
