@@ -2,10 +2,6 @@
 //! destination and renamed over it only once complete, so that on an error, a cancel or a
 //! crash nothing partial is left behind and an existing destination stays untouched.
 
-// The normalize pipeline, which creates and commits these files, lands separately; until it
-// does, only the encoders and the tests use this module.
-#![allow(dead_code)]
-
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
@@ -125,11 +121,6 @@ impl TempOutput {
             file: Some(BufWriter::with_capacity(BUFFER_BYTES, file)),
             temp: Some(temp),
         })
-    }
-
-    /// The destination the file becomes on commit.
-    pub(crate) fn dest(&self) -> &Path {
-        &self.dest
     }
 
     /// The temporary file, for reading back what was written (verification) before commit.

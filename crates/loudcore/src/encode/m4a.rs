@@ -139,6 +139,7 @@ impl<W: Sink> Encoder<W> for M4aEncoder<W> {
         let M4aEncoder { sink, .. } = *self;
         Ok(Encoded {
             bytes,
+            #[cfg(test)]
             frames,
             output: sink,
         })

@@ -6,10 +6,6 @@
 //! [`Encoder::finish`] complete but not yet in place, so that the pipeline can verify the
 //! file before it commits it over the destination.
 
-// The normalize pipeline, the only caller of the encoders, lands separately; until it does,
-// only the tests use them.
-#![allow(dead_code)]
-
 pub(crate) mod aac;
 mod dither;
 mod flac;
@@ -183,7 +179,9 @@ pub(crate) struct StreamSpec {
 pub(crate) struct Encoded<W = TempOutput> {
     /// Size of the complete file in bytes.
     pub bytes: u64,
-    /// Input frames (samples per channel) consumed.
+    /// Input frames (samples per channel) consumed. Only the tests check it: the pipeline
+    /// checks the length of the decoded output instead.
+    #[cfg(test)]
     pub frames: u64,
     /// The sink, flushed and complete; for a [`TempOutput`] the caller commits it.
     pub output: W,

@@ -311,10 +311,13 @@ impl<W: Sink> Mp3Encoder<W> {
         let label = self.label.clone();
         let bytes = self.sink.seek(SeekFrom::End(0)).map_err(io_error(&label))?;
         self.sink.flush().map_err(io_error(&label))?;
-        let Mp3Encoder { sink, frames, .. } = self;
+        #[cfg(test)]
+        let frames = self.frames;
+        let Mp3Encoder { sink, .. } = self;
         Ok((
             Encoded {
                 bytes,
+                #[cfg(test)]
                 frames,
                 output: sink,
             },

@@ -10,6 +10,7 @@ const MPEG1_KBPS: [u32; 15] = [
 ];
 const MPEG2_KBPS: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
 /// The highest bitrate index.
+#[cfg(test)]
 pub(super) const MAX_BITRATE_INDEX: u8 = 14;
 
 /// A Layer III frame header (4 bytes, no CRC) that passed [`Header::parse`].
@@ -100,6 +101,7 @@ impl Header {
     }
 
     /// The same header at another bitrate index (1..=14).
+    #[cfg(test)]
     pub(super) fn with_bitrate_index(self, index: u8) -> Header {
         let mut h = self.0;
         h[2] = (h[2] & 0x0F) | (index.clamp(1, MAX_BITRATE_INDEX) << 4);
@@ -265,7 +267,9 @@ pub(super) struct Frame {
     pub main: Vec<u8>,
     /// Bytes of this encoder's reservoir left after this frame: from the end of its main
     /// data to the end of its data area. The next frame's `main_data_begin` is at most
-    /// this.
+    /// this. Only the tests read it, to check that splitting in pieces matches splitting
+    /// whole.
+    #[cfg(test)]
     pub reservoir_after: usize,
 }
 
@@ -379,6 +383,7 @@ impl Frames {
                 side,
                 info,
                 main: self.window[start - self.window_start..end - self.window_start].to_vec(),
+                #[cfg(test)]
                 reservoir_after: data_end - end,
             });
             self.main_end = end;
@@ -396,6 +401,7 @@ impl Frames {
 }
 
 /// Splits a whole stream of Layer III frames (see [`Frames::push`]).
+#[cfg(test)]
 pub(super) fn split(stream: &[u8]) -> Result<Frames, String> {
     let mut out = Frames::default();
     out.push(stream)?;

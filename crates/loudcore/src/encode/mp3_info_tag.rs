@@ -127,10 +127,6 @@ impl InfoTotals {
         self.seek.add(Header::parse(frame).map_or(0, |h| h.kbps()));
     }
 
-    pub(super) fn frames(&self) -> u64 {
-        self.frames
-    }
-
     /// Rewrites the stream-dependent fields of LAME's info frame `tag` for these frames
     /// holding `input_frames` samples per channel. The padding follows from LAME's delay
     /// in the tag; it must be what LAME would have computed for the same input (a frame

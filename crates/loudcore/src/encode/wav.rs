@@ -322,9 +322,12 @@ impl<W: Sink> Encoder<W> for WavEncoder<W> {
             self.config.block_align() as u64 * self.frames,
             self.data_bytes
         );
-        let WavEncoder { sink, frames, .. } = *self;
+        #[cfg(test)]
+        let frames = self.frames;
+        let WavEncoder { sink, .. } = *self;
         Ok(Encoded {
             bytes,
+            #[cfg(test)]
             frames,
             output: sink,
         })

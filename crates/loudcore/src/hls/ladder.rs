@@ -85,11 +85,6 @@ impl TempLadder {
         self.temp.as_ref().map_or(&self.dest, |t| t.path())
     }
 
-    /// The destination the ladder becomes on commit.
-    pub(crate) fn dest(&self) -> &Path {
-        &self.dest
-    }
-
     /// Moves the ladder into place. An existing `dest` is first renamed aside, then the new
     /// directory renamed in, then the old one removed: at every moment `dest` is either the
     /// complete old ladder or the complete new one (two renames rather than one, since a

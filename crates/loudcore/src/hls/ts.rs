@@ -260,6 +260,7 @@ fn pts_bytes(pts: u64) -> [u8; 5] {
     ]
 }
 
+#[cfg(test)]
 pub(super) fn parse_pts(b: &[u8]) -> u64 {
     (u64::from(b[0] & 0x0E) << 29)
         | (u64::from(b[1]) << 22)

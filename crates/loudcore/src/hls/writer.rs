@@ -118,21 +118,6 @@ pub(crate) struct VariantOut {
     pub padding: u64,
 }
 
-impl VariantOut {
-    /// The duration a player presents, seconds (the sum of the `EXTINF` values).
-    pub(crate) fn duration_s(&self) -> f64 {
-        self.segments
-            .iter()
-            .map(|s| s.duration_s(self.info.sample_rate))
-            .sum()
-    }
-
-    /// Bytes of all media segments (the initialisation segment excluded).
-    pub(crate) fn media_bytes(&self) -> u64 {
-        self.segments.iter().map(|s| s.bytes).sum()
-    }
-}
-
 impl SegmentOut {
     pub(crate) fn duration_s(&self, sample_rate: u32) -> f64 {
         self.presented_frames as f64 / f64::from(sample_rate.max(1))
