@@ -7,6 +7,7 @@
 //! # Ok::<(), loudcore::Error>(())
 //! ```
 
+mod codec;
 mod decode;
 mod encode;
 mod error;
@@ -18,6 +19,7 @@ mod loudness;
 mod mp4box;
 mod output;
 mod packet_decode;
+mod panic;
 mod pcm;
 mod pipeline;
 mod resample;

@@ -19,8 +19,8 @@ use super::{
     Encoded, Encoder, EncoderSettings, StreamSpec, default_bits, default_channel_mask, invalid,
     io_error, partial_frame, usable_mask,
 };
-use crate::Tags;
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::output::Sink;
 
 /// Frames per FLAC block: the reference encoder's default, and within the streamable

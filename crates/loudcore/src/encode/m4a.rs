@@ -9,10 +9,10 @@
 use std::io::SeekFrom;
 
 use super::aac::{AacConfig, AacEncoder};
-use super::packet::{Codec, Packet, PacketEncoder, StreamInfo};
 use super::{Encoded, Encoder, StreamSpec, io_error};
-use crate::Tags;
+use crate::codec::{Codec, Packet, PacketEncoder, StreamInfo};
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::mp4box::{BoxWriter, audio_sample_entry};
 use crate::output::Sink;
 

@@ -18,7 +18,6 @@ pub(crate) mod mp3_packets;
 mod mp3_reservoir;
 mod mp3_splice;
 
-pub(crate) mod packet;
 mod wav;
 
 #[cfg(test)]
@@ -171,7 +170,7 @@ pub(crate) struct StreamSpec {
     pub source_bits: Option<u32>,
     /// Title, artist and album, written as ID3v2 (MP3), Vorbis comments (FLAC) and a
     /// LIST/INFO chunk (WAV) and iTunes ilst atoms (M4A).
-    pub tags: crate::Tags,
+    pub tags: crate::input::Tags,
 }
 
 /// What [`Encoder::finish`] wrote.

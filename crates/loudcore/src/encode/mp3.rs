@@ -22,8 +22,8 @@ use mp3lame_encoder::{Builder, Quality, VbrMode};
 use super::mp3_chunks::{ChunkPlan, Pcm, Workers, run_lame};
 use super::mp3_splice::{SpliceStats, Splicer};
 use super::{Encoded, Encoder, EncoderSettings, StreamSpec, invalid, io_error, partial_frame};
-use crate::Tags;
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::output::Sink;
 
 /// Sample rates LAME encodes without resampling (MPEG-1, MPEG-2 and MPEG-2.5).

@@ -19,8 +19,8 @@ use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
 use super::mp3::{Mp3Config, configure_lame, lame_error};
 use super::mp3_frames::Frames;
-use crate::decode::panic_message;
 use crate::error::{Error, Result};
+use crate::panic::panic_message;
 
 /// Samples per channel handed to LAME per call: bounds its output buffer, and is how
 /// often a worker checks for cancellation (a few milliseconds of LAME's time).

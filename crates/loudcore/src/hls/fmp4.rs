@@ -7,7 +7,7 @@
 //! sample entry with object type 0x6B/0x69 (as FFmpeg and Apple write it).
 
 use super::writer::{SegmentFile, SegmentMuxer};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::{Error, Result};
 use crate::mp4box::{BoxWriter, audio_sample_entry};
 

@@ -5,7 +5,7 @@
 use super::adts::adts_header;
 use super::timeline::Clock;
 use super::writer::{SegmentFile, SegmentMuxer};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::Result;
 
 pub(super) const TIMESTAMP_OWNER: &[u8] = b"com.apple.streaming.transportStreamTimestamp";

@@ -70,7 +70,7 @@ impl HlsCodec {
         channels: u16,
         bitrate: u32,
         careful: bool,
-    ) -> crate::error::Result<Box<dyn crate::encode::packet::PacketEncoder>> {
+    ) -> crate::error::Result<Box<dyn crate::codec::PacketEncoder>> {
         Ok(match self {
             HlsCodec::Aac => Box::new(crate::encode::aac::AacEncoder::new(
                 sample_rate,

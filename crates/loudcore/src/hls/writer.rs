@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::timeline::Timeline;
 use super::{Container, Layout, fmp4, packed, ts};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::{Error, Result};
 
 /// Segment durations accepted, seconds: below one second the playlist overhead dominates;

@@ -1,5 +1,7 @@
 //! Codec frames for containers that place each frame themselves (M4A, HLS segments), as
-//! opposed to the [`super::Encoder`]s that write a whole file.
+//! opposed to the [`crate::encode::Encoder`]s that write a whole file. This vocabulary is
+//! shared by the packet encoders, the muxers and the decoder that verifies their output, so
+//! it sits below all of them.
 //!
 //! A [`PacketEncoder`] turns PCM into [`Packet`]s; the M4A writer and the HLS segmenters
 //! decide where each packet goes and how its timing is signalled.
