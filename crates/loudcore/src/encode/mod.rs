@@ -10,13 +10,7 @@ pub(crate) mod aac;
 mod dither;
 mod flac;
 mod m4a;
-mod mp3;
-mod mp3_chunks;
-mod mp3_frames;
-mod mp3_info_tag;
-pub(crate) mod mp3_packets;
-mod mp3_reservoir;
-mod mp3_splice;
+pub(crate) mod mp3;
 
 mod wav;
 

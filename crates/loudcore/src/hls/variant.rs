@@ -78,7 +78,7 @@ impl HlsCodec {
                 bitrate,
                 careful,
             )?),
-            HlsCodec::Mp3 => Box::new(crate::encode::mp3_packets::Mp3PacketEncoder::new(
+            HlsCodec::Mp3 => Box::new(crate::encode::mp3::Mp3PacketEncoder::new(
                 sample_rate,
                 channels,
                 bitrate,

@@ -2,7 +2,7 @@
 //! side information and its main data. The bit reservoir lets a frame's main data begin
 //! up to `main_data_begin` bytes before the frame, inside earlier frames; separating the
 //! main data from where it happened to be stored is what lets frames of several encoders
-//! be laid out again as one stream (`mp3_reservoir`).
+//! be laid out again as one stream (`reservoir`).
 
 /// Layer III bit rates in kbit/s by bitrate index (0 is free format, 15 is invalid).
 const MPEG1_KBPS: [u32; 15] = [
@@ -263,7 +263,7 @@ pub(super) struct Frame {
     pub side: [u8; 32],
     pub info: SideInfo,
     /// The frame's main data (its own small buffer: a chunk's frames never make one large
-    /// allocation, see `mp3_chunks::Pcm`).
+    /// allocation, see `chunks::Pcm`).
     pub main: Vec<u8>,
     /// Bytes of this encoder's reservoir left after this frame: from the end of its main
     /// data to the end of its data area. The next frame's `main_data_begin` is at most
@@ -418,7 +418,7 @@ pub(super) fn split(stream: &[u8]) -> Result<Frames, String> {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 pub(super) mod tests {
     use super::*;
-    use crate::encode::mp3::{Mp3Config, Mp3Mode, configure_lame};
+    use crate::encode::mp3::lame::{Mp3Config, Mp3Mode, configure_lame};
     use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
     /// A deterministic, busy test signal: chirps and noise bursts with attacks (so LAME
