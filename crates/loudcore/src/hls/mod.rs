@@ -14,6 +14,7 @@
 mod adts;
 mod fmp4;
 mod ladder;
+mod muxer;
 mod names;
 mod packed;
 mod playlist;

@@ -6,8 +6,8 @@
 //! segments is one valid stream.
 
 use super::adts::adts_header;
+use super::muxer::{SegmentFile, SegmentMuxer};
 use super::timeline::Clock;
-use super::writer::{SegmentFile, SegmentMuxer};
 use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::Result;
 
