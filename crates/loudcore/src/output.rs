@@ -2,6 +2,7 @@
 //! destination and renamed over it only once complete, so that on an error, a cancel or a
 //! crash nothing partial is left behind and an existing destination stays untouched.
 
+use std::any::Any;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
@@ -20,6 +21,20 @@ const BUFFER_BYTES: usize = 256 * 1024;
 pub(crate) trait Sink: Write + Seek + Send {
     /// The name to put in error messages (the destination, not the temporary file).
     fn label(&self) -> String;
+
+    /// For the codec registry, whose encoders write to a boxed sink: the caller gets its
+    /// own sink type back by downcasting.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl Sink for Box<dyn Sink> {
+    fn label(&self) -> String {
+        (**self).label()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        <dyn Sink>::into_any(*self)
+    }
 }
 
 /// A temporary file beside `dest` that becomes `dest` on [`TempOutput::commit`].
@@ -214,12 +229,20 @@ impl Sink for TempOutput {
     fn label(&self) -> String {
         self.dest.display().to_string()
     }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
 }
 
 /// In-memory sink, for encoders whose output is not a file of its own (and for tests).
 impl Sink for io::Cursor<Vec<u8>> {
     fn label(&self) -> String {
         "<memory>".into()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
     }
 }
 

@@ -15,9 +15,11 @@ use flacenc::source::{Fill, FrameBuf};
 use md5::{Digest, Md5};
 
 use super::dither::Quantizer;
+use super::guess::EncoderGuess;
+use super::registry::{AnySink, OutputCodec};
 use super::{
-    Encoded, Encoder, EncoderSettings, StreamSpec, default_bits, default_channel_mask, invalid,
-    io_error, partial_frame, usable_mask,
+    Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
+    default_channel_mask, invalid, io_error, partial_frame, usable_mask,
 };
 use crate::error::{Error, Result};
 use crate::input::Tags;
@@ -149,6 +151,41 @@ fn encoder_config(level: u8) -> config::Encoder {
         }
     }
     c
+}
+
+/// FLAC in the codec registry.
+pub(crate) struct Flac;
+
+impl OutputCodec for Flac {
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Flac
+    }
+
+    fn name(&self) -> &'static str {
+        "flac"
+    }
+
+    fn is_lossy(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()> {
+        FlacConfig::resolve(spec, settings).map(drop)
+    }
+
+    fn file_encoder(
+        &self,
+        spec: &StreamSpec,
+        settings: &EncoderSettings,
+        sink: AnySink,
+    ) -> Result<Box<dyn Encoder<AnySink>>> {
+        let config = FlacConfig::resolve(spec, settings)?;
+        Ok(Box::new(FlacEncoder::new(config, spec, sink)?))
+    }
+
+    fn guess(&self, _bitrate: Option<u32>, _channels: u32, _careful: bool) -> EncoderGuess {
+        EncoderGuess::NONE
+    }
 }
 
 pub(super) struct FlacEncoder<W> {

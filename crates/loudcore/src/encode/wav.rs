@@ -7,9 +7,11 @@
 use std::io::SeekFrom;
 
 use super::dither::Quantizer;
+use super::guess::EncoderGuess;
+use super::registry::{AnySink, OutputCodec};
 use super::{
-    Encoded, Encoder, EncoderSettings, StreamSpec, default_bits, default_channel_mask, invalid,
-    io_error, partial_frame, usable_mask,
+    Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
+    default_channel_mask, invalid, io_error, partial_frame, usable_mask,
 };
 use crate::error::{Error, Result};
 use crate::input::Tags;
@@ -91,6 +93,41 @@ impl WavConfig {
 
     fn block_align(&self) -> usize {
         usize::from(self.channels) * self.sample.bytes()
+    }
+}
+
+/// WAV in the codec registry.
+pub(crate) struct Wav;
+
+impl OutputCodec for Wav {
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Wav
+    }
+
+    fn name(&self) -> &'static str {
+        "wav"
+    }
+
+    fn is_lossy(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()> {
+        WavConfig::resolve(spec, settings).map(drop)
+    }
+
+    fn file_encoder(
+        &self,
+        spec: &StreamSpec,
+        settings: &EncoderSettings,
+        sink: AnySink,
+    ) -> Result<Box<dyn Encoder<AnySink>>> {
+        let config = WavConfig::resolve(spec, settings)?;
+        Ok(Box::new(WavEncoder::new(config, spec, sink)?))
+    }
+
+    fn guess(&self, _bitrate: Option<u32>, _channels: u32, _careful: bool) -> EncoderGuess {
+        EncoderGuess::NONE
     }
 }
 

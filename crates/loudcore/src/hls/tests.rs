@@ -13,7 +13,7 @@ use super::adts::adts_frame;
 use super::timeline::Clock;
 use super::*;
 use crate::codec::{Codec, Packet, StreamInfo};
-use crate::encode::mp3::encode_tone;
+use crate::encode::encode_tone;
 use crate::input::parse_mpeg;
 
 const SECONDS: u32 = 25;

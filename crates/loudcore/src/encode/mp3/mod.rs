@@ -26,8 +26,67 @@ mod packets;
 mod reservoir;
 mod splice;
 
-pub(crate) use encoder::Mp3Encoder;
-pub(crate) use lame::Mp3Config;
-pub(crate) use packets::Mp3PacketEncoder;
 #[cfg(test)]
 pub(crate) use packets::tests::encode_tone;
+
+use super::guess::{EncoderGuess, per_channel};
+use super::registry::{AnySink, OutputCodec};
+use super::{Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec};
+use crate::codec::PacketEncoder;
+use crate::error::Result;
+use encoder::Mp3Encoder;
+use lame::Mp3Config;
+use packets::Mp3PacketEncoder;
+
+/// MP3 in the codec registry.
+pub(crate) struct Mp3;
+
+impl OutputCodec for Mp3 {
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Mp3
+    }
+
+    fn name(&self) -> &'static str {
+        "mp3"
+    }
+
+    fn is_lossy(&self) -> bool {
+        true
+    }
+
+    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()> {
+        Mp3Config::resolve(spec, settings).map(drop)
+    }
+
+    fn file_encoder(
+        &self,
+        spec: &StreamSpec,
+        settings: &EncoderSettings,
+        sink: AnySink,
+    ) -> Result<Box<dyn Encoder<AnySink>>> {
+        let config = Mp3Config::resolve(spec, settings)?;
+        Ok(Box::new(Mp3Encoder::new(config, spec, sink)?))
+    }
+
+    fn hls(&self) -> Option<HlsCodec> {
+        Some(HlsCodec::Mp3)
+    }
+
+    fn packet_encoder(
+        &self,
+        sample_rate: u32,
+        channels: u16,
+        bitrate: u32,
+        _careful: bool,
+    ) -> Result<Box<dyn PacketEncoder>> {
+        Ok(Box::new(Mp3PacketEncoder::new(
+            sample_rate,
+            channels,
+            bitrate,
+        )?))
+    }
+
+    fn guess(&self, bitrate: Option<u32>, channels: u32, _careful: bool) -> EncoderGuess {
+        EncoderGuess::mp3(bitrate.map(|b| per_channel(b, channels)))
+    }
+}
