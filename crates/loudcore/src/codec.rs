@@ -19,6 +19,25 @@ pub(crate) enum Codec {
     Mp3,
 }
 
+impl Codec {
+    /// The RFC 6381 codec string HLS clients expect: `mp4a.40.<object type>` for AAC, and
+    /// `mp4a.40.34` for MP3 (Apple's HLS authoring specification).
+    pub(crate) fn rfc6381(&self) -> String {
+        match self {
+            Codec::Aac { object_type, .. } => format!("mp4a.40.{object_type}"),
+            Codec::Mp3 => "mp4a.40.34".into(),
+        }
+    }
+
+    /// The extension of a file of bare frames (HLS packed audio): ADTS or MP3.
+    pub(crate) fn packed_extension(&self) -> &'static str {
+        match self {
+            Codec::Aac { .. } => "aac",
+            Codec::Mp3 => "mp3",
+        }
+    }
+}
+
 /// What a container needs to know about a packet stream.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StreamInfo {

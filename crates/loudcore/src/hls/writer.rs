@@ -269,7 +269,7 @@ impl VariantWriter {
             Layout::Flat => format!("{}.m3u8", self.name),
         };
         Ok(VariantOut {
-            codecs: codecs(&self.info),
+            codecs: self.info.codec.rfc6381(),
             name: self.name,
             layout: self.layout,
             container: self.container,
@@ -327,20 +327,10 @@ impl VariantWriter {
 }
 
 fn extension(container: Container, codec: &Codec) -> &'static str {
-    match (container, codec) {
-        (Container::Ts, _) => "ts",
-        (Container::Packed, Codec::Aac { .. }) => "aac",
-        (Container::Packed, Codec::Mp3) => "mp3",
-        (Container::Fmp4, _) => "m4s",
-    }
-}
-
-/// The RFC 6381 codec string HLS clients expect: `mp4a.40.<object type>` for AAC, and
-/// `mp4a.40.34` for MP3 (Apple's HLS authoring specification).
-fn codecs(info: &StreamInfo) -> String {
-    match &info.codec {
-        Codec::Aac { object_type, .. } => format!("mp4a.40.{object_type}"),
-        Codec::Mp3 => "mp4a.40.34".into(),
+    match container {
+        Container::Ts => "ts",
+        Container::Packed => codec.packed_extension(),
+        Container::Fmp4 => "m4s",
     }
 }
 
