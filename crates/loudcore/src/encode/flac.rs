@@ -19,7 +19,7 @@ use super::guess::EncoderGuess;
 use super::registry::{AnySink, OutputCodec};
 use super::{
     Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
-    default_channel_mask, invalid, io_error, partial_frame, usable_mask,
+    default_channel_mask, invalid, io_error, partial_frame, tag_text_keeping_nul, usable_mask,
 };
 use crate::error::{Error, Result};
 use crate::input::Tags;
@@ -39,8 +39,6 @@ const PADDING_BYTES: usize = 8192;
 const STREAMINFO_AT: u64 = 8;
 /// Default compression level, as `flac`'s.
 const DEFAULT_LEVEL: u8 = 5;
-/// Longest tag value kept, in characters.
-const MAX_TAG_CHARS: usize = 1024;
 
 pub(super) struct FlacConfig {
     pub channels: u16,
@@ -330,7 +328,7 @@ fn vorbis_comment(tags: &Tags, channel_mask: Option<u32>, level: u8) -> Vec<u8> 
         ("ALBUM", &tags.album),
     ] {
         if let Some(v) = value.as_deref() {
-            let v: String = v.chars().take(MAX_TAG_CHARS).collect();
+            let v = tag_text_keeping_nul(v);
             if !v.is_empty() {
                 fields.push(format!("{key}={v}"));
             }

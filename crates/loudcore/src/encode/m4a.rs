@@ -11,7 +11,9 @@ use std::io::SeekFrom;
 use super::aac::{AacConfig, AacEncoder};
 use super::guess::{EncoderGuess, per_channel};
 use super::registry::{AnySink, OutputCodec};
-use super::{Encoded, Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec, io_error};
+use super::{
+    Encoded, Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec, io_error, tag_text,
+};
 use crate::codec::{Codec, Packet, PacketEncoder, StreamInfo};
 use crate::error::{Error, Result};
 use crate::input::Tags;
@@ -21,8 +23,6 @@ use crate::output::Sink;
 /// Packets per MP4 chunk (about 0.7 s at 48 kHz): few `stco` entries, and readers fetch
 /// reasonably sized runs.
 const SAMPLES_PER_CHUNK: usize = 32;
-/// Longest tag text kept, in characters (bounds what a hostile input's tags make us write).
-const MAX_TAG_CHARS: usize = 1024;
 /// `ftyp`, then an 8-byte `free` box that becomes the 64-bit size of `mdat` when the
 /// audio exceeds 4 GiB, then the `mdat` header.
 const FTYP: &[u8] = &[
@@ -391,11 +391,7 @@ pub(crate) fn moov(
                         let Some(text) = value.as_deref() else {
                             continue;
                         };
-                        let text: String = text
-                            .chars()
-                            .filter(|&c| c != '\0')
-                            .take(MAX_TAG_CHARS)
-                            .collect();
+                        let text = tag_text(text);
                         if !text.is_empty() {
                             w.boxed(kind, |w| utf8_data(w, &text));
                         }

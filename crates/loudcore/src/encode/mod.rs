@@ -305,6 +305,25 @@ fn partial_frame(label: &str, len: usize, channels: usize) -> Error {
     }
 }
 
+/// Longest tag text kept, in characters: titles are short, and this bounds what a hostile
+/// input's tags can make us write. `mp3`'s ID3v2 size arithmetic relies on it.
+pub(crate) const MAX_TAG_CHARS: usize = 1024;
+
+/// Tag text as written to ID3v2, RIFF INFO and MP4 atoms, whose readers take a NUL for
+/// the end of the text: NULs dropped, then at most [`MAX_TAG_CHARS`].
+fn tag_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| c != '\0')
+        .take(MAX_TAG_CHARS)
+        .collect()
+}
+
+/// Tag text as written to a Vorbis comment, which is length-prefixed: NULs kept, at most
+/// [`MAX_TAG_CHARS`].
+fn tag_text_keeping_nul(text: &str) -> String {
+    text.chars().take(MAX_TAG_CHARS).collect()
+}
+
 /// Default bit depth of PCM-like outputs: 16 for 16-bit (or narrower) sources, where more
 /// bits would only store dither and rounding noise, else 24.
 fn default_bits(source_bits: Option<u32>) -> u16 {

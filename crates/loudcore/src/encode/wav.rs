@@ -11,7 +11,7 @@ use super::guess::EncoderGuess;
 use super::registry::{AnySink, OutputCodec};
 use super::{
     Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
-    default_channel_mask, invalid, io_error, partial_frame, usable_mask,
+    default_channel_mask, invalid, io_error, partial_frame, tag_text, usable_mask,
 };
 use crate::error::{Error, Result};
 use crate::input::Tags;
@@ -247,7 +247,7 @@ fn list_info(tags: &Tags) -> Vec<u8> {
         let Some(text) = value.as_deref() else {
             continue;
         };
-        let text: String = text.chars().filter(|&c| c != '\0').take(1024).collect();
+        let text = tag_text(text);
         if text.is_empty() {
             continue;
         }

@@ -6,14 +6,10 @@ use std::io::SeekFrom;
 use super::chunks::{ChunkPlan, Pcm, Workers, run_lame};
 use super::lame::{Mp3Config, configure_lame, lame_error};
 use super::splice::{SpliceStats, Splicer};
-use crate::encode::{Encoded, Encoder, StreamSpec, io_error, partial_frame};
+use crate::encode::{Encoded, Encoder, StreamSpec, io_error, partial_frame, tag_text};
 use crate::error::{Error, Result};
 use crate::input::Tags;
 use crate::output::Sink;
-
-/// Longest tag text kept, in characters: titles are short, and this bounds what a hostile
-/// input's tags can make us write.
-const MAX_TAG_CHARS: usize = 1024;
 
 pub(crate) struct Mp3Encoder<W> {
     config: Mp3Config,
@@ -272,12 +268,7 @@ fn id3v2_tag(tags: &Tags) -> Vec<u8> {
         let Some(text) = value.as_deref() else {
             continue;
         };
-        // A NUL would end the text early in v2.3 readers.
-        let text: String = text
-            .chars()
-            .filter(|&c| c != '\0')
-            .take(MAX_TAG_CHARS)
-            .collect();
+        let text = tag_text(text);
         if text.is_empty() {
             continue;
         }
@@ -301,7 +292,7 @@ fn id3v2_tag(tags: &Tags) -> Vec<u8> {
     if frames.is_empty() {
         return frames;
     }
-    let size = frames.len() as u32; // at most 3 · (10 + 3 + 2 · 2 · MAX_TAG_CHARS)
+    let size = frames.len() as u32; // at most 3 · (10 + 3 + 2 · 2 · crate::encode::MAX_TAG_CHARS)
     let mut tag = Vec::with_capacity(10 + frames.len());
     tag.extend_from_slice(b"ID3");
     tag.extend_from_slice(&[3, 0, 0]); // version 2.3.0, no flags
