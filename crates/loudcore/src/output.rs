@@ -3,7 +3,7 @@
 //! crash nothing partial is left behind and an existing destination stays untouched.
 
 use std::any::Any;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,17 @@ use crate::error::{Error, Result};
 /// Write buffer of a [`TempOutput`]: large enough that encoders emitting small frames do
 /// not turn into one system call each.
 const BUFFER_BYTES: usize = 256 * 1024;
+
+/// The prefix of a hidden temporary file or directory beside `name`,
+/// `.{name}.loudcore-{kind}`: hidden so that whatever watches the directory skips it, and
+/// marked so that what a crash leaves behind can be told from the user's files.
+pub(crate) fn temp_prefix(name: &OsStr, kind: &str) -> OsString {
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".loudcore-");
+    prefix.push(kind);
+    prefix
+}
 
 /// Where an encoder writes: seekable (headers are patched at the end) and named, so that
 /// I/O errors can say which output failed.
@@ -104,9 +115,7 @@ impl TempOutput {
             }
         }
 
-        let mut prefix = OsString::from(".");
-        prefix.push(name);
-        prefix.push(".loudcore-");
+        let prefix = temp_prefix(name, "");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp").rand_bytes(6);
         // tempfile creates 0600 files; an output is an ordinary file, so ask for 0666 and
