@@ -10,8 +10,10 @@ use symphonia::core::formats::FormatReader;
 use symphonia::core::packet::Packet;
 
 use crate::error::{Error, Result};
+// Re-exported because pipeline/normalize.rs still names it by this path.
 use crate::input::Opened;
 use crate::job::Control;
+pub(crate) use crate::panic::panic_message;
 
 /// How decoding treats damaged data, and how many threads it may use.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -487,15 +489,4 @@ fn finish(
         skipped_frames: skipped,
         warnings,
     })
-}
-
-/// The text of a caught panic payload.
-pub(crate) fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    }
 }

@@ -7,6 +7,7 @@
 //! # Ok::<(), loudcore::Error>(())
 //! ```
 
+mod codec;
 mod decode;
 mod encode;
 mod error;
@@ -19,6 +20,7 @@ mod mp4box;
 mod options;
 mod output;
 mod packet_decode;
+mod panic;
 mod pcm;
 mod pipeline;
 mod resample;

@@ -6,7 +6,7 @@
 //! `mdat`, is streamed by the caller). Reading: bounds-checked views into a buffer, which
 //! never panic on malformed input.
 
-use crate::encode::packet::{Codec, StreamInfo};
+use crate::codec::{Codec, StreamInfo};
 use crate::error::{Error, Result};
 
 /// A byte buffer of nested boxes.

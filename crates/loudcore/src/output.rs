@@ -2,11 +2,8 @@
 //! destination and renamed over it only once complete, so that on an error, a cancel or a
 //! crash nothing partial is left behind and an existing destination stays untouched.
 
-// The normalize pipeline, which creates and commits these files, lands separately; until it
-// does, only the encoders and the tests use this module.
-#![allow(dead_code)]
-
-use std::ffi::OsString;
+use std::any::Any;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -19,11 +16,36 @@ use crate::error::{Error, Result};
 /// not turn into one system call each.
 const BUFFER_BYTES: usize = 256 * 1024;
 
+/// The prefix of a hidden temporary file or directory beside `name`,
+/// `.{name}.loudcore-{kind}`: hidden so that whatever watches the directory skips it, and
+/// marked so that what a crash leaves behind can be told from the user's files.
+pub(crate) fn temp_prefix(name: &OsStr, kind: &str) -> OsString {
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".loudcore-");
+    prefix.push(kind);
+    prefix
+}
+
 /// Where an encoder writes: seekable (headers are patched at the end) and named, so that
 /// I/O errors can say which output failed.
 pub(crate) trait Sink: Write + Seek + Send {
     /// The name to put in error messages (the destination, not the temporary file).
     fn label(&self) -> String;
+
+    /// For the codec registry, whose encoders write to a boxed sink: the caller gets its
+    /// own sink type back by downcasting.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl Sink for Box<dyn Sink> {
+    fn label(&self) -> String {
+        (**self).label()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        <dyn Sink>::into_any(*self)
+    }
 }
 
 /// A temporary file beside `dest` that becomes `dest` on [`TempOutput::commit`].
@@ -93,9 +115,7 @@ impl TempOutput {
             }
         }
 
-        let mut prefix = OsString::from(".");
-        prefix.push(name);
-        prefix.push(".loudcore-");
+        let prefix = temp_prefix(name, "");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp").rand_bytes(6);
         // tempfile creates 0600 files; an output is an ordinary file, so ask for 0666 and
@@ -125,11 +145,6 @@ impl TempOutput {
             file: Some(BufWriter::with_capacity(BUFFER_BYTES, file)),
             temp: Some(temp),
         })
-    }
-
-    /// The destination the file becomes on commit.
-    pub(crate) fn dest(&self) -> &Path {
-        &self.dest
     }
 
     /// The temporary file, for reading back what was written (verification) before commit.
@@ -223,12 +238,20 @@ impl Sink for TempOutput {
     fn label(&self) -> String {
         self.dest.display().to_string()
     }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
 }
 
 /// In-memory sink, for encoders whose output is not a file of its own (and for tests).
 impl Sink for io::Cursor<Vec<u8>> {
     fn label(&self) -> String {
         "<memory>".into()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
     }
 }
 

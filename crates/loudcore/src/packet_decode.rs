@@ -7,7 +7,7 @@ use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDe
 use symphonia::core::packet::Packet as SymPacket;
 use symphonia::core::units::{Duration, Timestamp};
 
-use crate::encode::packet::{Codec, StreamInfo};
+use crate::codec::{Codec, StreamInfo};
 use crate::error::{Error, Result};
 
 /// A decoder for one packet stream that drops the encoder's priming, so what it yields

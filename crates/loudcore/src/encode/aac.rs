@@ -9,8 +9,8 @@ use std::ffi::c_void;
 use fdk_aac_sys as fdk;
 
 use super::dither::Quantizer;
-use super::packet::{Codec, Packet, PacketEncoder, StreamInfo};
 use super::{EncoderSettings, StreamSpec, invalid};
+use crate::codec::{Codec, Packet, PacketEncoder, StreamInfo};
 use crate::error::{Error, Result};
 
 /// Sample rates AAC signals with a sampling-frequency index (ISO/IEC 14496-3 Table 1.18),
@@ -488,7 +488,7 @@ mod tests {
     use std::process::Command;
 
     use super::*;
-    use crate::encode::packet::adts_header;
+    use crate::codec::adts_header;
 
     fn have_ffmpeg() -> bool {
         Command::new("ffmpeg").arg("-version").output().is_ok()

@@ -15,12 +15,14 @@ use flacenc::source::{Fill, FrameBuf};
 use md5::{Digest, Md5};
 
 use super::dither::Quantizer;
+use super::guess::EncoderGuess;
+use super::registry::{AnySink, OutputCodec};
 use super::{
-    Encoded, Encoder, EncoderSettings, StreamSpec, default_bits, default_channel_mask, invalid,
-    io_error, partial_frame, usable_mask,
+    Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
+    default_channel_mask, invalid, io_error, partial_frame, tag_text_keeping_nul, usable_mask,
 };
-use crate::Tags;
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::output::Sink;
 
 /// Frames per FLAC block: the reference encoder's default, and within the streamable
@@ -37,8 +39,6 @@ const PADDING_BYTES: usize = 8192;
 const STREAMINFO_AT: u64 = 8;
 /// Default compression level, as `flac`'s.
 const DEFAULT_LEVEL: u8 = 5;
-/// Longest tag value kept, in characters.
-const MAX_TAG_CHARS: usize = 1024;
 
 pub(super) struct FlacConfig {
     pub channels: u16,
@@ -149,6 +149,41 @@ fn encoder_config(level: u8) -> config::Encoder {
         }
     }
     c
+}
+
+/// FLAC in the codec registry.
+pub(crate) struct Flac;
+
+impl OutputCodec for Flac {
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Flac
+    }
+
+    fn name(&self) -> &'static str {
+        "flac"
+    }
+
+    fn is_lossy(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()> {
+        FlacConfig::resolve(spec, settings).map(drop)
+    }
+
+    fn file_encoder(
+        &self,
+        spec: &StreamSpec,
+        settings: &EncoderSettings,
+        sink: AnySink,
+    ) -> Result<Box<dyn Encoder<AnySink>>> {
+        let config = FlacConfig::resolve(spec, settings)?;
+        Ok(Box::new(FlacEncoder::new(config, spec, sink)?))
+    }
+
+    fn guess(&self, _bitrate: Option<u32>, _channels: u32, _careful: bool) -> EncoderGuess {
+        EncoderGuess::NONE
+    }
 }
 
 pub(super) struct FlacEncoder<W> {
@@ -293,7 +328,7 @@ fn vorbis_comment(tags: &Tags, channel_mask: Option<u32>, level: u8) -> Vec<u8> 
         ("ALBUM", &tags.album),
     ] {
         if let Some(v) = value.as_deref() {
-            let v: String = v.chars().take(MAX_TAG_CHARS).collect();
+            let v = tag_text_keeping_nul(v);
             if !v.is_empty() {
                 fields.push(format!("{key}={v}"));
             }
@@ -376,12 +411,13 @@ impl<W: Sink> Encoder<W> for FlacEncoder<W> {
         self.sink.write_all(&streaminfo).map_err(&io)?;
         let bytes = self.sink.seek(SeekFrom::End(0)).map_err(&io)?;
         self.sink.flush().map_err(&io)?;
-        let FlacEncoder {
-            sink, total_frames, ..
-        } = *self;
+        #[cfg(test)]
+        let frames = self.total_frames;
+        let FlacEncoder { sink, .. } = *self;
         Ok(Encoded {
             bytes,
-            frames: total_frames,
+            #[cfg(test)]
+            frames,
             output: sink,
         })
     }

@@ -1153,13 +1153,6 @@ fn ffmpeg_f32(path: &Path) -> Vec<f32> {
         .collect()
 }
 
-/// Normalised cross-correlation of `a` and `b` at zero lag, per channel, the lowest.
-fn min_correlation(a: &[f32], b: &[f32], channels: usize) -> f64 {
-    correlations(a, b, channels)
-        .into_iter()
-        .fold(f64::INFINITY, f64::min)
-}
-
 /// Normalised cross-correlation of `a` and `b` at zero lag, per channel.
 fn correlations(a: &[f32], b: &[f32], channels: usize) -> Vec<f64> {
     (0..channels)

@@ -7,12 +7,14 @@
 use std::io::SeekFrom;
 
 use super::dither::Quantizer;
+use super::guess::EncoderGuess;
+use super::registry::{AnySink, OutputCodec};
 use super::{
-    Encoded, Encoder, EncoderSettings, StreamSpec, default_bits, default_channel_mask, invalid,
-    io_error, partial_frame, usable_mask,
+    Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
+    default_channel_mask, invalid, io_error, partial_frame, tag_text, usable_mask,
 };
-use crate::Tags;
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::output::Sink;
 
 /// `WAVE_FORMAT_PCM`.
@@ -91,6 +93,41 @@ impl WavConfig {
 
     fn block_align(&self) -> usize {
         usize::from(self.channels) * self.sample.bytes()
+    }
+}
+
+/// WAV in the codec registry.
+pub(crate) struct Wav;
+
+impl OutputCodec for Wav {
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Wav
+    }
+
+    fn name(&self) -> &'static str {
+        "wav"
+    }
+
+    fn is_lossy(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()> {
+        WavConfig::resolve(spec, settings).map(drop)
+    }
+
+    fn file_encoder(
+        &self,
+        spec: &StreamSpec,
+        settings: &EncoderSettings,
+        sink: AnySink,
+    ) -> Result<Box<dyn Encoder<AnySink>>> {
+        let config = WavConfig::resolve(spec, settings)?;
+        Ok(Box::new(WavEncoder::new(config, spec, sink)?))
+    }
+
+    fn guess(&self, _bitrate: Option<u32>, _channels: u32, _careful: bool) -> EncoderGuess {
+        EncoderGuess::NONE
     }
 }
 
@@ -210,7 +247,7 @@ fn list_info(tags: &Tags) -> Vec<u8> {
         let Some(text) = value.as_deref() else {
             continue;
         };
-        let text: String = text.chars().filter(|&c| c != '\0').take(1024).collect();
+        let text = tag_text(text);
         if text.is_empty() {
             continue;
         }
@@ -322,9 +359,12 @@ impl<W: Sink> Encoder<W> for WavEncoder<W> {
             self.config.block_align() as u64 * self.frames,
             self.data_bytes
         );
-        let WavEncoder { sink, frames, .. } = *self;
+        #[cfg(test)]
+        let frames = self.frames;
+        let WavEncoder { sink, .. } = *self;
         Ok(Encoded {
             bytes,
+            #[cfg(test)]
             frames,
             output: sink,
         })

@@ -3,7 +3,7 @@
 //! back.
 
 /// The header itself is the encoder side's (one definition for M4A tools and HLS).
-pub(crate) use crate::encode::packet::adts_header;
+pub(crate) use crate::codec::adts_header;
 
 /// Length of the ADTS frame starting at `b` (header included) and of its header, if `b`
 /// starts with a valid header.
@@ -20,7 +20,7 @@ pub(super) fn adts_frame(b: &[u8]) -> Option<(usize, usize)> {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use crate::encode::packet::{Codec, StreamInfo};
+    use crate::codec::{Codec, StreamInfo};
 
     fn info(asc: Vec<u8>, object_type: u8) -> StreamInfo {
         StreamInfo {

@@ -6,8 +6,8 @@
 //! first input sample, so players drop the encoder delay exactly. MP3 goes in an `mp4a`
 //! sample entry with object type 0x6B/0x69 (as FFmpeg and Apple write it).
 
-use super::writer::{SegmentFile, SegmentMuxer};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use super::muxer::{SegmentFile, SegmentMuxer};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::{Error, Result};
 use crate::mp4box::{BoxWriter, audio_sample_entry};
 

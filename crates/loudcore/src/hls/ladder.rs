@@ -2,13 +2,13 @@
 //! moved into place only when complete, like [`crate::output::TempOutput`] does for files:
 //! on an error or a cancel nothing partial remains and an existing ladder stays untouched.
 
-use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
 use crate::error::{Error, Result};
+use crate::output::temp_prefix;
 
 /// A temporary directory beside `dest` that becomes `dest` on [`TempLadder::commit`].
 /// Dropping it without committing removes it and everything in it.
@@ -59,9 +59,7 @@ impl TempLadder {
             }
             Err(e) => return Err(Error::io(&parent, e)),
         }
-        let mut prefix = OsString::from(".");
-        prefix.push(name);
-        prefix.push(".loudcore-");
+        let prefix = temp_prefix(name, "");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp").rand_bytes(6);
         // tempfile makes 0700 directories; a published ladder is served by others, so ask
@@ -85,11 +83,6 @@ impl TempLadder {
         self.temp.as_ref().map_or(&self.dest, |t| t.path())
     }
 
-    /// The destination the ladder becomes on commit.
-    pub(crate) fn dest(&self) -> &Path {
-        &self.dest
-    }
-
     /// Moves the ladder into place. An existing `dest` is first renamed aside, then the new
     /// directory renamed in, then the old one removed: at every moment `dest` is either the
     /// complete old ladder or the complete new one (two renames rather than one, since a
@@ -106,12 +99,7 @@ impl TempLadder {
         if std::fs::symlink_metadata(&dest).is_ok() {
             // A second temporary name for the old ladder, in the same directory.
             let aside = tempfile::Builder::new()
-                .prefix(&{
-                    let mut p = OsString::from(".");
-                    p.push(dest.file_name().unwrap_or_default());
-                    p.push(".loudcore-old-");
-                    p
-                })
+                .prefix(&temp_prefix(dest.file_name().unwrap_or_default(), "old-"))
                 .rand_bytes(6)
                 .tempdir_in(parent_of(&dest))
                 .map_err(io_err)?;

@@ -11,12 +11,10 @@
 //! Containers: MPEG-TS (`ts`, the default), packed audio (`packed`: ADTS or MP3 frames after
 //! an ID3 timestamp) and fragmented MP4 / CMAF (`fmp4`).
 
-// The HLS pipeline, the only caller, lands separately; until it does only the tests use this.
-#![allow(dead_code)]
-
 mod adts;
 mod fmp4;
 mod ladder;
+mod muxer;
 mod names;
 mod packed;
 mod playlist;
@@ -33,17 +31,11 @@ pub(crate) mod tests;
 pub(crate) use variant::parse_scaled;
 pub use variant::{Container, HlsCodec, Layout, Variant, default_variants};
 
-// Used by the HLS pipeline, which lands separately.
-#[allow(unused_imports)]
 pub(crate) use ladder::TempLadder;
-#[allow(unused_imports)]
 pub(crate) use names::variant_names;
-#[allow(unused_imports)]
-pub(crate) use playlist::{Bandwidth, bandwidth, target_duration, write_playlists};
-#[allow(unused_imports)]
+pub(crate) use playlist::{bandwidth, target_duration, write_playlists};
 pub(crate) use read::read_variant;
-#[allow(unused_imports)]
-pub(crate) use writer::{SegmentOut, VariantOut, VariantWriter, check_segment_seconds};
+pub(crate) use writer::{VariantOut, VariantWriter, check_segment_seconds};
 
 mod files;
 pub(crate) use files::{playlist_path, remove_variant};

@@ -3,9 +3,9 @@
 //! 90 kHz timestamp of its first frame, which is how a client places the segment in time.
 
 use super::adts::adts_header;
+use super::muxer::{SegmentFile, SegmentMuxer};
 use super::timeline::Clock;
-use super::writer::{SegmentFile, SegmentMuxer};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::Result;
 
 pub(super) const TIMESTAMP_OWNER: &[u8] = b"com.apple.streaming.transportStreamTimestamp";

@@ -9,7 +9,7 @@ use super::adts::adts_frame;
 use super::packed::read_timestamp_tag;
 use super::ts::{PACKET, PAT_PID};
 use super::writer::VariantOut;
-use crate::encode::packet::Codec;
+use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::input::parse_mpeg;
 use crate::mp4box::{be_u32, child, children};

@@ -12,8 +12,8 @@ use m3u8_rs::Playlist;
 use super::adts::adts_frame;
 use super::timeline::Clock;
 use super::*;
-use crate::encode::mp3_packets::tests::encode_tone;
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
+use crate::encode::encode_tone;
 use crate::input::parse_mpeg;
 
 const SECONDS: u32 = 25;

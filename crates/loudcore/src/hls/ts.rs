@@ -6,9 +6,9 @@
 //! segments is one valid stream.
 
 use super::adts::adts_header;
+use super::muxer::{SegmentFile, SegmentMuxer};
 use super::timeline::Clock;
-use super::writer::{SegmentFile, SegmentMuxer};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::Result;
 
 pub(super) const PACKET: usize = 188;
@@ -260,6 +260,7 @@ fn pts_bytes(pts: u64) -> [u8; 5] {
     ]
 }
 
+#[cfg(test)]
 pub(super) fn parse_pts(b: &[u8]) -> u64 {
     (u64::from(b[0] & 0x0E) << 29)
         | (u64::from(b[1]) << 22)

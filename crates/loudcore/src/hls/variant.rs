@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+pub use crate::encode::HlsCodec;
 use crate::error::{Error, Result};
 
 /// How segments are packaged.
@@ -32,65 +33,6 @@ impl Container {
             Container::Ts => "ts",
             Container::Packed => "packed",
             Container::Fmp4 => "fmp4",
-        }
-    }
-}
-
-/// The audio codec of every variant of a ladder.
-///
-/// ```
-/// let c: loudcore::HlsCodec = "mp3".parse()?;
-/// assert_eq!(c, loudcore::HlsCodec::Mp3);
-/// # Ok::<(), loudcore::Error>(())
-/// ```
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum HlsCodec {
-    /// AAC-LC.
-    #[default]
-    Aac,
-    /// MPEG-1/2 Layer III, constant bit rate.
-    Mp3,
-}
-
-impl HlsCodec {
-    /// The packet encoder of one variant: AAC-LC (FDK) or MP3 (LAME, CBR) at `bitrate`
-    /// bits/s.
-    ///
-    /// AAC rungs are first encoded without FDK's afterburner (`careful: false`): a ladder
-    /// runs several encoders over the whole programme, and the afterburner would cost
-    /// about 40% of the job's time. Without it the decoded loudness of sparse spectra
-    /// (a lone tone) jumps by up to 0.1 LU between renders 0.1 dB apart, so a rung that
-    /// has to be redone is encoded `careful`ly, with it, and converges.
-    pub(crate) fn encoder(
-        self,
-        sample_rate: u32,
-        channels: u16,
-        bitrate: u32,
-        careful: bool,
-    ) -> crate::error::Result<Box<dyn crate::encode::packet::PacketEncoder>> {
-        Ok(match self {
-            HlsCodec::Aac => Box::new(crate::encode::aac::AacEncoder::new(
-                sample_rate,
-                channels,
-                bitrate,
-                careful,
-            )?),
-            HlsCodec::Mp3 => Box::new(crate::encode::mp3_packets::Mp3PacketEncoder::new(
-                sample_rate,
-                channels,
-                bitrate,
-            )?),
-        })
-    }
-
-    /// The lowercase name (`"aac"`, `"mp3"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HlsCodec::Aac => "aac",
-            HlsCodec::Mp3 => "mp3",
         }
     }
 }

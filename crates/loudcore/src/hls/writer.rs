@@ -1,12 +1,11 @@
 //! One variant's segments: packets in, segment files out as each completes.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::muxer::{SegmentFile, SegmentMuxer};
 use super::timeline::Timeline;
 use super::{Container, Layout, fmp4, packed, ts};
-use crate::encode::packet::{Codec, Packet, StreamInfo};
+use crate::codec::{Codec, Packet, StreamInfo};
 use crate::error::{Error, Result};
 
 /// Segment durations accepted, seconds: below one second the playlist overhead dominates;
@@ -32,47 +31,6 @@ pub(crate) fn check_segment_seconds(segment_seconds: f64) -> Result<()> {
             ),
         })
     }
-}
-
-/// A segment file being written, counting its bytes.
-pub(super) struct SegmentFile {
-    path: PathBuf,
-    out: BufWriter<File>,
-    bytes: u64,
-}
-
-impl SegmentFile {
-    fn create(path: PathBuf) -> Result<SegmentFile> {
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(SegmentFile {
-            out: BufWriter::with_capacity(64 * 1024, file),
-            path,
-            bytes: 0,
-        })
-    }
-
-    pub(super) fn write(&mut self, b: &[u8]) -> Result<()> {
-        self.out
-            .write_all(b)
-            .map_err(|e| Error::io(&self.path, e))?;
-        self.bytes += b.len() as u64;
-        Ok(())
-    }
-
-    fn close(mut self) -> Result<u64> {
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
-        Ok(self.bytes)
-    }
-}
-
-/// What a container does with a segment's packets.
-pub(super) trait SegmentMuxer: Send {
-    /// Opens a segment whose first packet starts at decoded frame `pos`.
-    fn start(&mut self, f: &mut SegmentFile, pos: u64) -> Result<()>;
-    /// Adds the packet starting at decoded frame `pos`.
-    fn push(&mut self, f: &mut SegmentFile, p: &Packet, pos: u64) -> Result<()>;
-    /// Completes the segment.
-    fn end(&mut self, f: &mut SegmentFile) -> Result<()>;
 }
 
 /// One written media segment.
@@ -116,21 +74,6 @@ pub(crate) struct VariantOut {
     pub input_frames: u64,
     /// Decoded frames after the input that fill the last packet.
     pub padding: u64,
-}
-
-impl VariantOut {
-    /// The duration a player presents, seconds (the sum of the `EXTINF` values).
-    pub(crate) fn duration_s(&self) -> f64 {
-        self.segments
-            .iter()
-            .map(|s| s.duration_s(self.info.sample_rate))
-            .sum()
-    }
-
-    /// Bytes of all media segments (the initialisation segment excluded).
-    pub(crate) fn media_bytes(&self) -> u64 {
-        self.segments.iter().map(|s| s.bytes).sum()
-    }
 }
 
 impl SegmentOut {
@@ -326,7 +269,7 @@ impl VariantWriter {
             Layout::Flat => format!("{}.m3u8", self.name),
         };
         Ok(VariantOut {
-            codecs: codecs(&self.info),
+            codecs: self.info.codec.rfc6381(),
             name: self.name,
             layout: self.layout,
             container: self.container,
@@ -384,20 +327,10 @@ impl VariantWriter {
 }
 
 fn extension(container: Container, codec: &Codec) -> &'static str {
-    match (container, codec) {
-        (Container::Ts, _) => "ts",
-        (Container::Packed, Codec::Aac { .. }) => "aac",
-        (Container::Packed, Codec::Mp3) => "mp3",
-        (Container::Fmp4, _) => "m4s",
-    }
-}
-
-/// The RFC 6381 codec string HLS clients expect: `mp4a.40.<object type>` for AAC, and
-/// `mp4a.40.34` for MP3 (Apple's HLS authoring specification).
-fn codecs(info: &StreamInfo) -> String {
-    match &info.codec {
-        Codec::Aac { object_type, .. } => format!("mp4a.40.{object_type}"),
-        Codec::Mp3 => "mp4a.40.34".into(),
+    match container {
+        Container::Ts => "ts",
+        Container::Packed => codec.packed_extension(),
+        Container::Fmp4 => "m4s",
     }
 }
 

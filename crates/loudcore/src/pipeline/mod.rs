@@ -20,8 +20,8 @@ pub use hls::hls;
 pub use normalize::{normalize, normalize_to};
 pub use report::{OutputReport, Report, Timings, VariantReport};
 
-use crate::decode::panic_message;
 use crate::error::{Error, Result};
+use crate::panic::panic_message;
 
 /// Runs a job so that a panic anywhere inside becomes [`Error::Internal`] instead of
 /// unwinding into the host (a Python worker, a Node process, a mobile app).

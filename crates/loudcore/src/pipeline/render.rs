@@ -11,8 +11,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
-use crate::decode::{self, DecodeOptions, panic_message};
-use crate::encode::packet::PacketEncoder;
+use crate::codec::PacketEncoder;
+use crate::decode::{self, DecodeOptions};
 use crate::encode::{self, Encoded, EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::gain::{Detector, Limiter};
@@ -21,6 +21,7 @@ use crate::input::{self, Input, Limits, Tags};
 use crate::job::Control;
 use crate::loudness::{KPower, Loudness, Meter, channel_weights};
 use crate::output::TempOutput;
+use crate::panic::panic_message;
 use crate::resample::Resampler;
 
 /// What one chain does.

@@ -5,7 +5,7 @@
 //! is recomputed the way LAME 3.100 computes it (`libmp3lame/VbrTag.c`) and patched in:
 //! frame count, byte count, seek table, padding, music length and CRC, and the tag CRC.
 
-use super::mp3_frames::Header;
+use super::frames::Header;
 
 /// Entries of the Xing seek table.
 const TOC_ENTRIES: usize = 100;
@@ -127,10 +127,6 @@ impl InfoTotals {
         self.seek.add(Header::parse(frame).map_or(0, |h| h.kbps()));
     }
 
-    pub(super) fn frames(&self) -> u64 {
-        self.frames
-    }
-
     /// Rewrites the stream-dependent fields of LAME's info frame `tag` for these frames
     /// holding `input_frames` samples per channel. The padding follows from LAME's delay
     /// in the tag; it must be what LAME would have computed for the same input (a frame
@@ -190,8 +186,8 @@ impl InfoTotals {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use crate::encode::mp3::Mp3Mode;
-    use crate::encode::mp3_frames::tests::{config, lame_encode, test_signal};
+    use crate::encode::mp3::frames::tests::{config, lame_encode, test_signal};
+    use crate::encode::mp3::lame::Mp3Mode;
 
     #[test]
     fn crc16_matches_lames_table() {

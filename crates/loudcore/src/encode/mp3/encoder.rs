@@ -1,114 +1,17 @@
-//! MP3 through LAME (`mp3lame-encoder`): VBR by quality (default `-V0`) or CBR, an ID3v2.3
-//! tag with title/artist/album, and the Xing/LAME info tag.
-//!
-//! The LAME tag matters more than it looks: it records the encoder delay (576 + 529
-//! samples of LAME's own) and the padding added to fill the last frame. Decoders that read
-//! it (FFmpeg, symphonia, every gapless player) trim both, so the decoded file has exactly
-//! the input's length; without it an MP3 is up to ~50 ms longer and measures differently.
-//!
-//! LAME is single-threaded and most of a normalize's time, so inputs longer than a chunk
-//! (about 10 s) are encoded in chunks by several LAME instances at once, one per core
-//! (`mp3_chunks`), whose frames (`mp3_frames`) are spliced (`mp3_splice`), laid out again
-//! around the bit reservoir (`mp3_reservoir`) and described by one info tag
-//! (`mp3_info_tag`). Chunks are taken back in order and written as they come, so memory
-//! stays at a few chunks and the file does not depend on thread timing. Shorter inputs go
-//! through one LAME instance and are written exactly as LAME wrote them.
+//! The MP3 file encoder: an ID3v2 tag, then LAME's frames (from one instance, or spliced
+//! from several), then the Xing/LAME info frame patched in at the start.
 
 use std::io::SeekFrom;
-use std::num::NonZeroU32;
 
-use mp3lame_encoder::{Builder, Quality, VbrMode};
-
-use super::mp3_chunks::{ChunkPlan, Pcm, Workers, run_lame};
-use super::mp3_splice::{SpliceStats, Splicer};
-use super::{Encoded, Encoder, EncoderSettings, StreamSpec, invalid, io_error, partial_frame};
-use crate::Tags;
+use super::chunks::{ChunkPlan, Pcm, Workers, run_lame};
+use super::lame::{Mp3Config, configure_lame, lame_error};
+use super::splice::{SpliceStats, Splicer};
+use crate::encode::{Encoded, Encoder, StreamSpec, io_error, partial_frame, tag_text};
 use crate::error::{Error, Result};
+use crate::input::Tags;
 use crate::output::Sink;
 
-/// Sample rates LAME encodes without resampling (MPEG-1, MPEG-2 and MPEG-2.5).
-const SAMPLE_RATES: [u32; 9] = [
-    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000,
-];
-/// MPEG-1 layer III bit rates (32 to 48 kHz), kbit/s.
-const MPEG1_KBPS: [u32; 14] = [
-    32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-];
-/// MPEG-2 and 2.5 layer III bit rates (8 to 24 kHz), kbit/s.
-const MPEG2_KBPS: [u32; 14] = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
-/// Longest tag text kept, in characters: titles are short, and this bounds what a hostile
-/// input's tags can make us write.
-const MAX_TAG_CHARS: usize = 1024;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Mp3Mode {
-    /// Variable bit rate, LAME's `-V` quality 0..=9 (new VBR, `vbr_mtrh`).
-    Vbr { quality: u8 },
-    /// Constant bit rate in kbit/s.
-    Cbr { kbps: u32 },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Mp3Config {
-    pub channels: u8,
-    pub sample_rate: u32,
-    pub mode: Mp3Mode,
-}
-
-impl Mp3Config {
-    pub(super) fn resolve(spec: &StreamSpec, settings: &EncoderSettings) -> Result<Mp3Config> {
-        let channels = match spec.channels {
-            1 => 1u8,
-            2 => 2u8,
-            n => {
-                return Err(invalid(format!(
-                    "MP3 holds mono or stereo, and this stream has {n} channels; write .flac or \
-                     .wav to keep every channel"
-                )));
-            }
-        };
-        let rate = spec.sample_rate;
-        if !SAMPLE_RATES.contains(&rate) {
-            let list: Vec<String> = SAMPLE_RATES.iter().map(|r| r.to_string()).collect();
-            return Err(invalid(format!(
-                "MP3 supports sample rates of {} Hz, not {rate} Hz; set the output sample_rate \
-                 (e.g. 44100 or 48000) to resample",
-                list.join(", ")
-            )));
-        }
-        if let Some(q) = settings.quality.filter(|&q| q > 9) {
-            return Err(invalid(format!("MP3 quality is 0 (best) to 9, not {q}")));
-        }
-        let mode = match settings.bitrate {
-            None => Mp3Mode::Vbr {
-                quality: settings.quality.unwrap_or(0),
-            },
-            Some(bps) => {
-                let table = if rate >= 32_000 {
-                    &MPEG1_KBPS
-                } else {
-                    &MPEG2_KBPS
-                };
-                let kbps = bps / 1000;
-                if bps % 1000 != 0 || !table.contains(&kbps) {
-                    let list: Vec<String> = table.iter().map(|k| format!("{}", k * 1000)).collect();
-                    return Err(invalid(format!(
-                        "MP3 at {rate} Hz takes a constant bit rate of {} bits/s, not {bps}",
-                        list.join(", ")
-                    )));
-                }
-                Mp3Mode::Cbr { kbps }
-            }
-        };
-        Ok(Mp3Config {
-            channels,
-            sample_rate: rate,
-            mode,
-        })
-    }
-}
-
-pub(super) struct Mp3Encoder<W> {
+pub(crate) struct Mp3Encoder<W> {
     config: Mp3Config,
     sink: W,
     label: String,
@@ -128,30 +31,8 @@ pub(super) struct Mp3Encoder<W> {
     frames: u64,
 }
 
-pub(super) fn lame_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Internal {
-        file: String::new(),
-        detail: format!("LAME {what}: {e}"),
-    }
-}
-
-fn vbr_quality(q: u8) -> Quality {
-    match q {
-        0 => Quality::Best,
-        1 => Quality::SecondBest,
-        2 => Quality::NearBest,
-        3 => Quality::VeryNice,
-        4 => Quality::Nice,
-        5 => Quality::Good,
-        6 => Quality::Decent,
-        7 => Quality::Ok,
-        8 => Quality::SecondWorst,
-        _ => Quality::Worst,
-    }
-}
-
 impl<W: Sink> Mp3Encoder<W> {
-    pub(super) fn new(config: Mp3Config, spec: &StreamSpec, sink: W) -> Result<Self> {
+    pub(crate) fn new(config: Mp3Config, spec: &StreamSpec, sink: W) -> Result<Self> {
         let plan = ChunkPlan::new(config.sample_rate);
         Self::with_plan(config, spec, sink, plan)
     }
@@ -311,10 +192,13 @@ impl<W: Sink> Mp3Encoder<W> {
         let label = self.label.clone();
         let bytes = self.sink.seek(SeekFrom::End(0)).map_err(io_error(&label))?;
         self.sink.flush().map_err(io_error(&label))?;
-        let Mp3Encoder { sink, frames, .. } = self;
+        #[cfg(test)]
+        let frames = self.frames;
+        let Mp3Encoder { sink, .. } = self;
         Ok((
             Encoded {
                 bytes,
+                #[cfg(test)]
                 frames,
                 output: sink,
             },
@@ -341,68 +225,6 @@ fn build_lame(config: &Mp3Config) -> Result<mp3lame_encoder::Encoder> {
     configure_lame(config, true)?
         .build()
         .map_err(|e| lame_error("init", e))
-}
-
-/// A LAME builder set up for `config`; `info_tag`: reserve the first frame for the
-/// Xing/LAME tag (files), or not (packet streams, where it would be a silent extra frame).
-pub(super) fn configure_lame(config: &Mp3Config, info_tag: bool) -> Result<Builder> {
-    let mut b = Builder::new().ok_or_else(|| lame_error("init", "out of memory"))?;
-    b.set_num_channels(config.channels)
-        .map_err(|e| lame_error("channels", e))?;
-    b.set_sample_rate(config.sample_rate)
-        .map_err(|e| lame_error("sample rate", e))?;
-    // Without this LAME picks its own output rate and resamples, e.g. to 32 kHz for low
-    // VBR qualities; the pipeline owns resampling, and the rate was checked above.
-    b.set_output_sample_rate(NonZeroU32::new(config.sample_rate))
-        .map_err(|e| lame_error("output sample rate", e))?;
-    // The Xing/LAME tag carries the encoder delay and padding: exact decoded length.
-    b.set_to_write_vbr_tag(info_tag)
-        .map_err(|e| lame_error("info tag", e))?;
-    match config.mode {
-        Mp3Mode::Vbr { quality } => {
-            // `lame -V n` uses the new VBR code (mtrh) with VBR quality n.
-            b.set_vbr_mode(VbrMode::Mtrh)
-                .map_err(|e| lame_error("VBR mode", e))?;
-            b.set_vbr_quality(vbr_quality(quality))
-                .map_err(|e| lame_error("VBR quality", e))?;
-        }
-        Mp3Mode::Cbr { kbps } => {
-            b.set_vbr_mode(VbrMode::Off)
-                .map_err(|e| lame_error("CBR mode", e))?;
-            let kbps = std::ffi::c_int::try_from(kbps).map_err(|e| lame_error("bit rate", e))?;
-            // The crate's `Bitrate` enum lacks 56 and 144 kbit/s, which LAME supports, so
-            // the rate goes to LAME directly.
-            // SAFETY: `as_ptr` gives the live `lame_global_flags` owned by `b`, which
-            // outlives this call; lame_set_brate only stores an int in it.
-            let rc = unsafe { mp3lame_encoder::ffi::lame_set_brate(b.as_ptr(), kbps) };
-            if rc < 0 {
-                return Err(lame_error("bit rate", format!("error code {rc}")));
-            }
-            // LAME's CBR/ABR presets quietly scale the input by 0.95 at 160 kbit/s and below
-            // (0.97 at 192, 0.98 at 224) for clipping headroom: -0.45 dB that would make
-            // every normalized CBR file miss its loudness target. Headroom is the limiter's
-            // job here (true-peak ceiling), so cancel the preset's factor exactly.
-            let undo = 1.0 / lame_cbr_preset_scale(kbps);
-            // SAFETY: as above; lame_set_scale only stores a float in the struct.
-            let rc = unsafe { mp3lame_encoder::ffi::lame_set_scale(b.as_ptr(), undo) };
-            if rc < 0 {
-                return Err(lame_error("scale", format!("error code {rc}")));
-            }
-        }
-    }
-    Ok(b)
-}
-
-/// The `scale` column of LAME 3.100's `abr_switch_map` (presets.c) for a CBR rate, which
-/// `lame_init_params` multiplies into the user's scale. LAME picks the nearest table row;
-/// every rate this encoder accepts up to 160 kbit/s (including 144) lands on a 0.95 row.
-fn lame_cbr_preset_scale(kbps: std::ffi::c_int) -> f32 {
-    match kbps {
-        ..=176 => 0.95,
-        177..=208 => 0.97,
-        209..=240 => 0.98,
-        _ => 1.0,
-    }
 }
 
 impl<W: Sink> Encoder<W> for Mp3Encoder<W> {
@@ -436,7 +258,7 @@ impl<W: Sink> Encoder<W> for Mp3Encoder<W> {
 ///
 /// v2.3 rather than v2.4 because every player and tagger reads it (v2.4 is still ignored by
 /// some, e.g. older Windows). Text is Latin-1 when it fits, else UTF-16 with a BOM.
-pub(super) fn id3v2_tag(tags: &Tags) -> Vec<u8> {
+fn id3v2_tag(tags: &Tags) -> Vec<u8> {
     let mut frames = Vec::new();
     for (id, value) in [
         (b"TIT2", &tags.title),
@@ -446,12 +268,7 @@ pub(super) fn id3v2_tag(tags: &Tags) -> Vec<u8> {
         let Some(text) = value.as_deref() else {
             continue;
         };
-        // A NUL would end the text early in v2.3 readers.
-        let text: String = text
-            .chars()
-            .filter(|&c| c != '\0')
-            .take(MAX_TAG_CHARS)
-            .collect();
+        let text = tag_text(text);
         if text.is_empty() {
             continue;
         }
@@ -475,7 +292,7 @@ pub(super) fn id3v2_tag(tags: &Tags) -> Vec<u8> {
     if frames.is_empty() {
         return frames;
     }
-    let size = frames.len() as u32; // at most 3 · (10 + 3 + 2 · 2 · MAX_TAG_CHARS)
+    let size = frames.len() as u32; // at most 3 · (10 + 3 + 2 · 2 · crate::encode::MAX_TAG_CHARS)
     let mut tag = Vec::with_capacity(10 + frames.len());
     tag.extend_from_slice(b"ID3");
     tag.extend_from_slice(&[3, 0, 0]); // version 2.3.0, no flags

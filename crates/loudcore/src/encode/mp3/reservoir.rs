@@ -2,7 +2,7 @@
 //!
 //! Frames cut from different encoders cannot be concatenated as they are: a frame's
 //! `main_data_begin` points into reservoir bytes of frames that were dropped. Here every
-//! frame's main data (taken out by `mp3_frames`) is placed afresh: as early as the
+//! frame's main data (taken out by `frames`) is placed afresh: as early as the
 //! reservoir allows, right after the previous frame's main data but no further back than
 //! `main_data_begin` can reach (nor LAME's decoder-buffer bound), and the rest of each
 //! data area is zeroed (LAME's ancillary bytes go).
@@ -11,14 +11,14 @@
 //! starts with at least the reservoir its encoder gave it, it ends with at least as much
 //! as its encoder left, and so every later frame of that encoder fits at the bit rate it
 //! chose, by induction. So only the first frame after a splice needs checking
-//! ([`Cursor::reservoir`]), which `mp3_splice` does; a frame that does not fit is a bug.
+//! ([`Cursor::reservoir`]), which `splice` does; a frame that does not fit is a bug.
 //!
 //! Offsets below are positions in the "data stream": the data areas of the output
 //! frames (what follows each header and side information) concatenated.
 
 use std::collections::VecDeque;
 
-use super::mp3_frames::{Frame, Header, set_main_data_begin};
+use super::frames::{Frame, Header, set_main_data_begin};
 
 struct Slot {
     header: Header,
@@ -186,11 +186,11 @@ pub(super) enum RepackError<E> {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use crate::encode::mp3::Mp3Mode;
-    use crate::encode::mp3_frames::split;
-    use crate::encode::mp3_frames::tests::{config, lame_encode, test_signal};
+    use crate::encode::mp3::frames::split;
+    use crate::encode::mp3::frames::tests::{config, lame_encode, test_signal};
+    use crate::encode::mp3::lame::Mp3Mode;
 
-    fn repack(frames: &[Frame], data: &crate::encode::mp3_frames::Frames) -> Vec<u8> {
+    fn repack(frames: &[Frame], data: &crate::encode::mp3::frames::Frames) -> Vec<u8> {
         let mut r = Repacker::new();
         let mut out = Vec::new();
         let mut emit = |b: &[u8]| -> Result<(), ()> {

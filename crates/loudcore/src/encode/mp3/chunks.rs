@@ -1,6 +1,6 @@
 //! LAME on several threads: the input is cut into chunks that independent LAME instances
 //! encode at once, each fed a little audio before and after its chunk so that the frames
-//! it contributes are encoded as a single encoder would have (`mp3_splice` joins them).
+//! it contributes are encoded as a single encoder would have (`splice` joins them).
 //!
 //! LAME's delay is a constant 576 samples, so an encoder started at a multiple of the
 //! frame length produces frames on the same grid as one started at 0: its frame j is the
@@ -17,10 +17,10 @@ use std::thread::JoinHandle;
 
 use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
-use super::mp3::{Mp3Config, configure_lame, lame_error};
-use super::mp3_frames::Frames;
-use crate::decode::panic_message;
+use super::frames::Frames;
+use super::lame::{Mp3Config, configure_lame, lame_error};
 use crate::error::{Error, Result};
+use crate::panic::panic_message;
 
 /// Samples per channel handed to LAME per call: bounds its output buffer, and is how
 /// often a worker checks for cancellation (a few milliseconds of LAME's time).
@@ -443,8 +443,8 @@ impl Drop for Workers {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
-    use crate::encode::mp3::Mp3Mode;
-    use crate::encode::mp3_frames::tests::{config, test_signal};
+    use crate::encode::mp3::frames::tests::{config, test_signal};
+    use crate::encode::mp3::lame::Mp3Mode;
 
     #[test]
     fn plans_are_whole_frames() {

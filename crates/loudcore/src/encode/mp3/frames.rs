@@ -2,7 +2,7 @@
 //! side information and its main data. The bit reservoir lets a frame's main data begin
 //! up to `main_data_begin` bytes before the frame, inside earlier frames; separating the
 //! main data from where it happened to be stored is what lets frames of several encoders
-//! be laid out again as one stream (`mp3_reservoir`).
+//! be laid out again as one stream (`reservoir`).
 
 /// Layer III bit rates in kbit/s by bitrate index (0 is free format, 15 is invalid).
 const MPEG1_KBPS: [u32; 15] = [
@@ -10,6 +10,7 @@ const MPEG1_KBPS: [u32; 15] = [
 ];
 const MPEG2_KBPS: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
 /// The highest bitrate index.
+#[cfg(test)]
 pub(super) const MAX_BITRATE_INDEX: u8 = 14;
 
 /// A Layer III frame header (4 bytes, no CRC) that passed [`Header::parse`].
@@ -100,6 +101,7 @@ impl Header {
     }
 
     /// The same header at another bitrate index (1..=14).
+    #[cfg(test)]
     pub(super) fn with_bitrate_index(self, index: u8) -> Header {
         let mut h = self.0;
         h[2] = (h[2] & 0x0F) | (index.clamp(1, MAX_BITRATE_INDEX) << 4);
@@ -261,11 +263,13 @@ pub(super) struct Frame {
     pub side: [u8; 32],
     pub info: SideInfo,
     /// The frame's main data (its own small buffer: a chunk's frames never make one large
-    /// allocation, see `mp3_chunks::Pcm`).
+    /// allocation, see `chunks::Pcm`).
     pub main: Vec<u8>,
     /// Bytes of this encoder's reservoir left after this frame: from the end of its main
     /// data to the end of its data area. The next frame's `main_data_begin` is at most
-    /// this.
+    /// this. Only the tests read it, to check that splitting in pieces matches splitting
+    /// whole.
+    #[cfg(test)]
     pub reservoir_after: usize,
 }
 
@@ -379,6 +383,7 @@ impl Frames {
                 side,
                 info,
                 main: self.window[start - self.window_start..end - self.window_start].to_vec(),
+                #[cfg(test)]
                 reservoir_after: data_end - end,
             });
             self.main_end = end;
@@ -396,6 +401,7 @@ impl Frames {
 }
 
 /// Splits a whole stream of Layer III frames (see [`Frames::push`]).
+#[cfg(test)]
 pub(super) fn split(stream: &[u8]) -> Result<Frames, String> {
     let mut out = Frames::default();
     out.push(stream)?;
@@ -412,7 +418,7 @@ pub(super) fn split(stream: &[u8]) -> Result<Frames, String> {
 #[allow(clippy::unwrap_used)] // tests may unwrap
 pub(super) mod tests {
     use super::*;
-    use crate::encode::mp3::{Mp3Config, Mp3Mode, configure_lame};
+    use crate::encode::mp3::lame::{Mp3Config, Mp3Mode, configure_lame};
     use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
     /// A deterministic, busy test signal: chirps and noise bursts with attacks (so LAME

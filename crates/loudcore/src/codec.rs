@@ -1,5 +1,7 @@
 //! Codec frames for containers that place each frame themselves (M4A, HLS segments), as
-//! opposed to the [`super::Encoder`]s that write a whole file.
+//! opposed to the [`crate::encode::Encoder`]s that write a whole file. This vocabulary is
+//! shared by the packet encoders, the muxers and the decoder that verifies their output, so
+//! it sits below all of them.
 //!
 //! A [`PacketEncoder`] turns PCM into [`Packet`]s; the M4A writer and the HLS segmenters
 //! decide where each packet goes and how its timing is signalled.
@@ -15,6 +17,25 @@ pub(crate) enum Codec {
     Aac { asc: Vec<u8>, object_type: u8 },
     /// MPEG-1/2 Layer III.
     Mp3,
+}
+
+impl Codec {
+    /// The RFC 6381 codec string HLS clients expect: `mp4a.40.<object type>` for AAC, and
+    /// `mp4a.40.34` for MP3 (Apple's HLS authoring specification).
+    pub(crate) fn rfc6381(&self) -> String {
+        match self {
+            Codec::Aac { object_type, .. } => format!("mp4a.40.{object_type}"),
+            Codec::Mp3 => "mp4a.40.34".into(),
+        }
+    }
+
+    /// The extension of a file of bare frames (HLS packed audio): ADTS or MP3.
+    pub(crate) fn packed_extension(&self) -> &'static str {
+        match self {
+            Codec::Aac { .. } => "aac",
+            Codec::Mp3 => "mp3",
+        }
+    }
 }
 
 /// What a container needs to know about a packet stream.

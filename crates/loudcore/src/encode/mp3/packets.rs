@@ -6,9 +6,9 @@ use std::num::NonZeroU32;
 
 use mp3lame_encoder::{FlushGap, InterleavedPcm, MonoPcm};
 
-use super::mp3::{Mp3Config, configure_lame, lame_error};
-use super::packet::{Codec, Packet, PacketEncoder, StreamInfo};
-use super::{EncoderSettings, StreamSpec, partial_frame};
+use super::lame::{Mp3Config, configure_lame, lame_error};
+use crate::codec::{Codec, Packet, PacketEncoder, StreamInfo};
+use crate::encode::{EncoderSettings, StreamSpec, partial_frame};
 use crate::error::{Error, Result};
 use crate::input::parse_mpeg;
 

@@ -1,11 +1,11 @@
-//! Joins the chunks `mp3_chunks` encoded into one stream, in chunk order.
+//! Joins the chunks `chunks` encoded into one stream, in chunk order.
 //!
 //! Around each chunk boundary both neighbouring encoders produced frames for the same
 //! audio on the same frame grid. A splice takes the earlier encoder's frames up to some
 //! frame s and the later one's from s on; a decoder's overlap state at s then comes from
 //! an encoder that coded the same audio, so what differs is quantisation noise. s must
 //! leave the later encoder's frame s the reservoir that encoder gave it: then every later
-//! frame of that chunk fits at the bit rate its encoder chose (`mp3_reservoir`), so no
+//! frame of that chunk fits at the bit rate its encoder chose (`reservoir`), so no
 //! bit rate changes and CBR stays CBR. Among such frames, from [`SPLICE_SLACK`] before
 //! the boundary to the last frame the earlier encoder has finished, the splice prefers
 //! - one where the window sequence continues (long after long or stop, short after
@@ -24,10 +24,10 @@
 
 use std::ops::Range;
 
-use super::mp3_chunks::{ChunkPlan, EncodedChunk, Pcm, SPLICE_SLACK};
-use super::mp3_frames::blocks_follow;
-use super::mp3_info_tag::InfoTotals;
-use super::mp3_reservoir::{RepackError, Repacker};
+use super::chunks::{ChunkPlan, EncodedChunk, Pcm, SPLICE_SLACK};
+use super::frames::blocks_follow;
+use super::info_tag::InfoTotals;
+use super::reservoir::{RepackError, Repacker};
 use crate::error::{Error, Result};
 
 /// Frames the earlier encoder carries on by when no splice is in reach, before the
@@ -216,10 +216,11 @@ mod tests {
     use std::process::Command;
 
     use super::*;
-    use crate::encode::mp3::{Mp3Config, Mp3Encoder, Mp3Mode};
-    use crate::encode::mp3_chunks::{ChunkPlan, frame_len};
-    use crate::encode::mp3_frames::tests::{config, test_signal};
-    use crate::encode::mp3_frames::{Header, split};
+    use crate::encode::mp3::chunks::{ChunkPlan, frame_len};
+    use crate::encode::mp3::encoder::Mp3Encoder;
+    use crate::encode::mp3::frames::tests::{config, test_signal};
+    use crate::encode::mp3::frames::{Header, split};
+    use crate::encode::mp3::lame::{Mp3Config, Mp3Mode};
     use crate::encode::{Encoder, StreamSpec};
 
     /// Samples a decoder outputs before the first input sample: LAME's 576 and the
@@ -647,7 +648,7 @@ mod tests {
             let pcm = test_signal(rate, usize::from(ch), n, 6);
             let (bytes, stats) = encode(&cfg, &pcm, Some(plan));
             assert!(stats.splices.is_empty());
-            let (stream, tag) = crate::encode::mp3_frames::tests::lame_encode(&cfg, &pcm, true);
+            let (stream, tag) = crate::encode::mp3::frames::tests::lame_encode(&cfg, &pcm, true);
             let mut want = tag.clone();
             want.extend_from_slice(&stream[tag.len()..]);
             assert!(bytes == want, "{rate} {mode:?}");
