@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 // Re-exported because pipeline/normalize.rs still names it by this path.
 use crate::input::Opened;
 use crate::job::Control;
-pub(crate) use crate::panic::panic_message;
+use crate::panic::panic_message;
 
 /// How decoding treats damaged data, and how many threads it may use.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

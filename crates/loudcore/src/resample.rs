@@ -21,8 +21,8 @@ use rubato::{
 use crate::error::{Error, Result};
 
 /// The sample rates the converter accepts, in Hz (both sides).
-const MIN_RATE: u32 = 8_000;
-const MAX_RATE: u32 = 384_000;
+pub(crate) const MIN_RATE: u32 = 8_000;
+pub(crate) const MAX_RATE: u32 = 384_000;
 
 /// Frames per FFT block on the smaller side (input or output). The anti-aliasing filter is
 /// as long as the input block, and its transition band narrows as the block grows: with

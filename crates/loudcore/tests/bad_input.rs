@@ -930,7 +930,6 @@ fn decoder_threads_give_identical_analysis() {
                     },
                     ..Default::default()
                 },
-                ..Default::default()
             };
             analyze_with(&input, &opts)
                 .unwrap_or_else(|e| panic!("{name} with {threads} threads: {e}"))

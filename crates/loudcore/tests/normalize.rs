@@ -715,7 +715,6 @@ fn bits_per_sample_give_the_right_pcm_formats() {
             bits_per_sample: Some(bits),
             ..Default::default()
         },
-        ..Default::default()
     };
     // (output, codec, sample_fmt, bits_per_sample or bits_per_raw_sample)
     let cases = [

@@ -251,7 +251,6 @@ fn run_case_in(case: &Case, corpus: &Path, tmp: &Path, done: &mut Done) -> Resul
                 bitrate: o.1,
                 ..Default::default()
             },
-            ..Default::default()
         })
         .collect();
     let opts = NormalizeOptions {

@@ -7,13 +7,6 @@ use super::registry::{self, OutputCodec};
 use super::{HlsCodec, OutputFormat};
 
 /// What an output is encoded as.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "pipeline/normalize.rs switches to this after the merge"
-    )
-)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Encoding {
     /// A whole file (normalize).
@@ -26,13 +19,6 @@ pub(crate) enum Encoding {
 /// setting (`None`: the codec's default, e.g. MP3 VBR); `channels`: the encoded channels;
 /// `careful`: a ladder variant's redo with the closer search ([`HlsCodec::encoder`]), which
 /// whole files always get.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "pipeline/normalize.rs switches to this after the merge"
-    )
-)]
 pub(crate) fn encoder_guess(
     encoding: Encoding,
     bitrate: Option<u32>,

@@ -96,7 +96,7 @@ pub(super) fn measure_all(
                 Err(p) => {
                     first_err.get_or_insert(Error::Internal {
                         file: file.to_string(),
-                        detail: crate::decode::panic_message(&p),
+                        detail: crate::panic::panic_message(&p),
                     });
                 }
             }

@@ -4,7 +4,6 @@
 
 mod analyze;
 mod calibrate;
-mod guess;
 mod hls;
 mod job;
 mod measure;

@@ -85,9 +85,10 @@ fn file_outputs(
         ));
     }
     if let Some(r) = job.sample_rate {
-        if !(8_000..=384_000).contains(&r) {
+        let (min, max) = (crate::resample::MIN_RATE, crate::resample::MAX_RATE);
+        if !(min..=max).contains(&r) {
             return Err(Error::InvalidOptions {
-                detail: format!("sample_rate {r} Hz is outside 8000..=384000"),
+                detail: format!("sample_rate {r} Hz is outside {min}..={max}"),
             });
         }
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::report::OutputReport;
+use crate::encode::guess::{EncoderGuess, Encoding, encoder_guess};
 use crate::encode::{EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};
@@ -126,6 +127,24 @@ impl Pending {
         match &self.kind {
             Kind::File { format, .. } => format.is_lossy(),
             Kind::Variant { .. } => true,
+        }
+    }
+
+    /// The first guess at what this output's encoder does to loudness and peaks;
+    /// `careful`: a variant's redo with the closer search.
+    pub(super) fn guess(&self, channels: u32, careful: bool) -> EncoderGuess {
+        match &self.kind {
+            Kind::File { format, settings } => {
+                encoder_guess(Encoding::File(*format), settings.bitrate, channels, careful)
+            }
+            Kind::Variant {
+                bitrate, ladder, ..
+            } => encoder_guess(
+                Encoding::Hls(ladder.codec),
+                Some(*bitrate),
+                channels,
+                careful,
+            ),
         }
     }
 

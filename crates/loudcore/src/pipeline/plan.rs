@@ -3,7 +3,6 @@
 //! the limiter sweep of pass 1, dB for dB where the limiter stays idle, or else by
 //! calibration.
 
-use super::guess::EncoderGuess;
 use super::outputs::Pending;
 use super::verify::TP_MARGIN_DB;
 use crate::gain::sweep::LimiterResponse;
@@ -22,7 +21,7 @@ pub(super) fn aim(
     channels: u32,
 ) {
     for o in outputs {
-        let guess = EncoderGuess::of(&o.kind, channels, false);
+        let guess = o.guess(channels, false);
         o.out_rate = o.sample_rate.unwrap_or(input_rate);
         o.gain_db = t.target_lufs - measured_lufs;
         o.pcm_target = t.target_lufs + guess.loss_lu;

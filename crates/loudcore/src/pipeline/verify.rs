@@ -3,7 +3,6 @@
 //! and only here.
 
 use super::calibrate::UNLIMITED_GAIN;
-use super::guess::EncoderGuess;
 use super::measure::Measured;
 use super::outputs::{Done, Kind, Pending};
 use super::render::{ChainOut, Written};
@@ -137,8 +136,8 @@ pub(super) fn judge(
     // than the fast one whose miss was just measured: trade one guess for the other.
     let mut switch = 0.0;
     if let (Kind::Variant { .. }, false) = (&o.kind, o.careful) {
-        let fast = EncoderGuess::of(&o.kind, input.channels, false);
-        let careful = EncoderGuess::of(&o.kind, input.channels, true);
+        let fast = o.guess(input.channels, false);
+        let careful = o.guess(input.channels, true);
         switch = careful.loss_lu - fast.loss_lu;
         o.careful = true;
     }
