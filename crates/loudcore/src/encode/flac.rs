@@ -14,9 +14,9 @@ use flacenc::error::{Verified, Verify};
 use flacenc::source::{Fill, FrameBuf};
 use md5::{Digest, Md5};
 
+use super::descriptor::{AnySink, OutputCodec};
 use super::dither::Quantizer;
 use super::guess::EncoderGuess;
-use super::registry::{AnySink, OutputCodec};
 use super::{
     Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
     default_channel_mask, invalid, io_error, partial_frame, tag_text_keeping_nul, usable_mask,

@@ -3,35 +3,6 @@
 //! limiter's ceiling. The pipeline aims that much louder and limits that much lower, so
 //! that most outputs hit their targets on the first render.
 
-use super::registry::{self, OutputCodec};
-use super::{HlsCodec, OutputFormat};
-
-/// What an output is encoded as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// A whole file (normalize).
-    File(OutputFormat),
-    /// A variant of an HLS ladder.
-    Hls(HlsCodec),
-}
-
-/// The first guess for an output encoded as `encoding`. `bitrate`: the output's bit rate
-/// setting (`None`: the codec's default, e.g. MP3 VBR); `channels`: the encoded channels;
-/// `careful`: a ladder variant's redo with the closer search ([`HlsCodec::encoder`]), which
-/// whole files always get.
-pub(crate) fn encoder_guess(
-    encoding: Encoding,
-    bitrate: Option<u32>,
-    channels: u32,
-    careful: bool,
-) -> EncoderGuess {
-    let (codec, careful): (Option<&dyn OutputCodec>, bool) = match encoding {
-        Encoding::File(format) => (registry::file_codec(format), true),
-        Encoding::Hls(codec) => (registry::hls_codec(codec), careful),
-    };
-    codec.map_or(EncoderGuess::NONE, |c| c.guess(bitrate, channels, careful))
-}
-
 /// See the module documentation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct EncoderGuess {
@@ -93,24 +64,4 @@ pub(crate) fn per_channel(bitrate: u32, channels: u32) -> f64 {
 fn interpolate(x: f64, (x0, y0): (f64, f64), (x1, y1): (f64, f64)) -> f64 {
     let t = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0);
     y0 + (y1 - y0) * t
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encoder_guesses_follow_the_bit_rate_per_channel() {
-        let variant = |bitrate, channels| {
-            encoder_guess(Encoding::Hls(HlsCodec::Aac), Some(bitrate), channels, false)
-        };
-        let low = variant(48_000, 2);
-        let high = variant(128_000, 2);
-        assert!(low.overshoot_db > high.overshoot_db && low.loss_lu > high.loss_lu);
-        // The same rung in mono has twice the bits per channel.
-        let mono = variant(48_000, 1);
-        assert!(mono.overshoot_db < low.overshoot_db);
-        let lossless = encoder_guess(Encoding::File(OutputFormat::Flac), None, 2, false);
-        assert_eq!((lossless.overshoot_db, lossless.loss_lu), (0.0, 0.0));
-    }
 }

@@ -9,8 +9,8 @@
 use std::io::SeekFrom;
 
 use super::aac::{AacConfig, AacEncoder};
+use super::descriptor::{AnySink, OutputCodec};
 use super::guess::{EncoderGuess, per_channel};
-use super::registry::{AnySink, OutputCodec};
 use super::{
     Encoded, Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec, io_error, tag_text,
 };

@@ -7,12 +7,13 @@
 //! file before it commits it over the destination.
 
 mod aac;
+mod descriptor;
 mod dither;
 mod flac;
 pub(crate) mod guess;
 mod m4a;
 mod mp3;
-mod registry;
+pub(crate) mod registry;
 
 mod wav;
 
@@ -246,7 +247,7 @@ pub(crate) fn new_encoder<W: Sink + 'static>(
     check_spec(format, spec)?;
     let codec = registry::file_codec(format).ok_or_else(not_a_file)?;
     let encoder = codec.file_encoder(spec, settings, Box::new(sink))?;
-    Ok(registry::typed(encoder))
+    Ok(descriptor::typed(encoder))
 }
 
 /// Checks `settings` for `format` and `spec` without creating anything, so that a job can

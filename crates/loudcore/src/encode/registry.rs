@@ -4,69 +4,9 @@
 //! codecs themselves. A new codec is one file implementing [`OutputCodec`], one line in
 //! [`CODECS`], and its variant in the public enum(s).
 
-use std::marker::PhantomData;
-
+use super::descriptor::OutputCodec;
 use super::guess::EncoderGuess;
-use super::{Encoded, Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec, invalid};
-use crate::codec::PacketEncoder;
-use crate::error::{Error, Result};
-use crate::output::Sink;
-
-/// The sink a registered codec's file encoder writes to. Erased so that the descriptors
-/// stay object-safe; [`typed`] gives the caller's own sink type back.
-pub(crate) type AnySink = Box<dyn Sink>;
-
-/// What the rest of the crate needs to know about one output codec.
-pub(crate) trait OutputCodec: Sync {
-    /// The file format this codec writes.
-    fn format(&self) -> OutputFormat;
-
-    /// The lowercase name, which is also the file extension.
-    fn name(&self) -> &'static str;
-
-    /// Whether encoding loses information (so that a verified output may measure slightly
-    /// differently from what was fed in).
-    fn is_lossy(&self) -> bool;
-
-    /// Checks `settings` against `spec` without creating anything (the stream's channels
-    /// and rate are already known to be non-zero).
-    fn validate(&self, spec: &StreamSpec, settings: &EncoderSettings) -> Result<()>;
-
-    /// The encoder of a whole file.
-    fn file_encoder(
-        &self,
-        spec: &StreamSpec,
-        settings: &EncoderSettings,
-        sink: AnySink,
-    ) -> Result<Box<dyn Encoder<AnySink>>>;
-
-    /// The HLS codec whose variants this codec's packets make, if it can be one.
-    fn hls(&self) -> Option<HlsCodec> {
-        None
-    }
-
-    /// The name of [`OutputCodec::hls`] (`"aac"` where the file format is `"m4a"`).
-    fn hls_name(&self) -> &'static str {
-        self.name()
-    }
-
-    /// The packet encoder of one HLS variant at `bitrate` bits/s; `careful`: the slower,
-    /// closer search a redone variant gets.
-    fn packet_encoder(
-        &self,
-        _sample_rate: u32,
-        _channels: u16,
-        _bitrate: u32,
-        _careful: bool,
-    ) -> Result<Box<dyn PacketEncoder>> {
-        Err(invalid(format!("{} cannot be an HLS codec", self.name())))
-    }
-
-    /// The first guess of how far the decoded output's loudness and true peak move from
-    /// what was fed to the encoder: `bitrate` as the caller set it (`None`: the codec's
-    /// default), `careful` as for [`OutputCodec::packet_encoder`].
-    fn guess(&self, bitrate: Option<u32>, channels: u32, careful: bool) -> EncoderGuess;
-}
+use super::{HlsCodec, OutputFormat};
 
 /// Every output codec, in the order error messages list them ([`OutputFormat::ALL`]).
 pub(crate) const CODECS: &[&dyn OutputCodec] = &[
@@ -87,43 +27,30 @@ pub(crate) fn hls_codec(codec: HlsCodec) -> Option<&'static dyn OutputCodec> {
     CODECS.iter().copied().find(|c| c.hls() == Some(codec))
 }
 
-/// A registered file encoder seen as an encoder into the caller's own sink type.
-pub(crate) fn typed<W: Sink + 'static>(inner: Box<dyn Encoder<AnySink>>) -> Box<dyn Encoder<W>> {
-    Box::new(Typed {
-        inner,
-        sink: PhantomData,
-    })
+/// What an output is encoded as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// A whole file (normalize).
+    File(OutputFormat),
+    /// A variant of an HLS ladder.
+    Hls(HlsCodec),
 }
 
-struct Typed<W> {
-    inner: Box<dyn Encoder<AnySink>>,
-    // `fn() -> W`: the encoder hands a W back but holds none, so it is Send whatever W is.
-    sink: PhantomData<fn() -> W>,
-}
-
-impl<W: Sink + 'static> Encoder<W> for Typed<W> {
-    fn write(&mut self, interleaved: &[f32]) -> Result<()> {
-        self.inner.write(interleaved)
-    }
-
-    fn finish(self: Box<Self>) -> Result<Encoded<W>> {
-        let e = self.inner.finish()?;
-        let label = e.output.label();
-        let output = e
-            .output
-            .into_any()
-            .downcast::<W>()
-            .map_err(|_| Error::Internal {
-                file: label,
-                detail: "the encoder handed back another sink than it was given".into(),
-            })?;
-        Ok(Encoded {
-            bytes: e.bytes,
-            #[cfg(test)]
-            frames: e.frames,
-            output: *output,
-        })
-    }
+/// The first guess for an output encoded as `encoding`. `bitrate`: the output's bit rate
+/// setting (`None`: the codec's default, e.g. MP3 VBR); `channels`: the encoded channels;
+/// `careful`: a ladder variant's redo with the closer search ([`HlsCodec::encoder`]), which
+/// whole files always get.
+pub(crate) fn encoder_guess(
+    encoding: Encoding,
+    bitrate: Option<u32>,
+    channels: u32,
+    careful: bool,
+) -> EncoderGuess {
+    let (codec, careful): (Option<&dyn OutputCodec>, bool) = match encoding {
+        Encoding::File(format) => (file_codec(format), true),
+        Encoding::Hls(codec) => (hls_codec(codec), careful),
+    };
+    codec.map_or(EncoderGuess::NONE, |c| c.guess(bitrate, channels, careful))
 }
 
 #[cfg(test)]
@@ -139,5 +66,20 @@ mod tests {
             let n = CODECS.iter().filter(|c| c.hls() == Some(hls)).count();
             assert_eq!(n, 1, "{hls:?}");
         }
+    }
+
+    #[test]
+    fn encoder_guesses_follow_the_bit_rate_per_channel() {
+        let variant = |bitrate, channels| {
+            encoder_guess(Encoding::Hls(HlsCodec::Aac), Some(bitrate), channels, false)
+        };
+        let low = variant(48_000, 2);
+        let high = variant(128_000, 2);
+        assert!(low.overshoot_db > high.overshoot_db && low.loss_lu > high.loss_lu);
+        // The same rung in mono has twice the bits per channel.
+        let mono = variant(48_000, 1);
+        assert!(mono.overshoot_db < low.overshoot_db);
+        let lossless = encoder_guess(Encoding::File(OutputFormat::Flac), None, 2, false);
+        assert_eq!((lossless.overshoot_db, lossless.loss_lu), (0.0, 0.0));
     }
 }

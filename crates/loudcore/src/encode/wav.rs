@@ -6,9 +6,9 @@
 
 use std::io::SeekFrom;
 
+use super::descriptor::{AnySink, OutputCodec};
 use super::dither::Quantizer;
 use super::guess::EncoderGuess;
-use super::registry::{AnySink, OutputCodec};
 use super::{
     Encoded, Encoder, EncoderSettings, OutputFormat, StreamSpec, default_bits,
     default_channel_mask, invalid, io_error, partial_frame, tag_text, usable_mask,

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::report::OutputReport;
-use crate::encode::guess::{EncoderGuess, Encoding, encoder_guess};
+use crate::encode::guess::EncoderGuess;
+use crate::encode::registry::{Encoding, encoder_guess};
 use crate::encode::{EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
 use crate::hls::{Container, HlsCodec, Layout, TempLadder, VariantOut};

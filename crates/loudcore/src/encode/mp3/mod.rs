@@ -29,8 +29,8 @@ mod splice;
 #[cfg(test)]
 pub(crate) use packets::tests::encode_tone;
 
+use super::descriptor::{AnySink, OutputCodec};
 use super::guess::{EncoderGuess, per_channel};
-use super::registry::{AnySink, OutputCodec};
 use super::{Encoder, EncoderSettings, HlsCodec, OutputFormat, StreamSpec};
 use crate::codec::PacketEncoder;
 use crate::error::Result;
