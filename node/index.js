@@ -835,6 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports._options = nativeBinding._options
+module.exports._stages = nativeBinding._stages
 module.exports.analyze = nativeBinding.analyze
 module.exports.hls = nativeBinding.hls
 module.exports.normalize = nativeBinding.normalize
+module.exports.normalizeTo = nativeBinding.normalizeTo

@@ -88,3 +88,129 @@ export interface LoudcoreError extends Error {
   file?: string
 }
 
+
+/**
+ * Options every job takes: the limits its input must meet, how it is decoded, and the
+ * call's own hooks. Every field is optional: left out (or `undefined` / `null`), it keeps
+ * the core's default. The option names are the core's in camelCase (`test/options.test.js`
+ * checks these interfaces against the core's list).
+ */
+export interface JobOptions {
+  /** Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB. */
+  maxBytes?: number
+  /** Shortest accepted duration, seconds. Default 0. */
+  minDurationS?: number
+  /** Longest accepted duration, seconds. Default 24 hours. */
+  maxDurationS?: number
+  /** Most channels accepted. Default 8. */
+  maxChannels?: number
+  /** Lowest sample rate accepted, Hz. Default 8000. */
+  minSampleRate?: number
+  /** Highest sample rate accepted, Hz. Default 192000. */
+  maxSampleRate?: number
+  /** Containers accepted, judged by content. Default: all that loudcore reads. */
+  allowedFormats?: Array<InputFormat>
+  /**
+   * Fail on the first damaged frame instead of skipping it (and counting it in
+   * `skippedFrames`). Default false.
+   */
+  strict?: boolean
+  /**
+   * Accept an input that ends before its headers say it should, with a warning, instead of
+   * failing with `CORRUPT_INPUT`. Default false.
+   */
+  allowTruncated?: boolean
+  /** Decoder threads for this job, 1 to 8. Default 2. */
+  threads?: number
+  /** The name error messages use for a `Buffer` input (default `<bytes>`). */
+  name?: string
+  /**
+   * Called on the main thread as the job advances: `stage` and the fraction of the whole
+   * job done (0 to 1, never decreasing, the last call 1). Calls are throttled to about
+   * every 1% or 250 ms and all arrive before the Promise settles. If the callback throws,
+   * the job stops, nothing is written, and the Promise rejects with what it threw.
+   */
+  onProgress?: (stage: Stage, fraction: number) => void
+  /**
+   * Aborting it stops the job at its next block, leaves no partial output and rejects the
+   * Promise with code `CANCELLED`. Aborting after the job finished has no effect.
+   */
+  signal?: AbortSignal
+}
+
+/**
+ * What a job that changes loudness aims for. Explicit targets override the preset, which
+ * overrides the defaults (-14 LUFS, -1 dBTP).
+ */
+export interface TargetOptions {
+  /** A named target that sets `targetLufs` and `truePeakDbtp`. */
+  preset?: Preset
+  /** Integrated loudness to reach, LUFS. Default -14 (or the preset's). */
+  targetLufs?: number
+  /** True-peak ceiling, dBTP. Default -1 (or the preset's). */
+  truePeakDbtp?: number
+  /** Loudness-range target, LU (dynamic mode only). */
+  lraLu?: number
+  /**
+   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
+   * is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
+   */
+  mode?: Mode
+  /** Renders allowed per output (or variant) before giving up on the target. Default 4. */
+  maxAttempts?: number
+}
+
+/** Encoder settings of an output: for every output of a job, or one `OutputSpec`. */
+export interface EncoderSettings {
+  /**
+   * Constant bit rate of MP3 and M4A outputs, bits per second or a string such as `'192k'`
+   * (default: MP3 VBR V0, M4A 128k per channel).
+   */
+  bitrate?: number | string
+  /** MP3 VBR quality 0 (best) to 9; FLAC compression level 0-8. */
+  quality?: number
+  /** PCM bits for WAV (16, 24, 32 = float) and FLAC (16, 24). */
+  bitsPerSample?: number
+  /** Output sample rate, Hz. Default: the input's. */
+  sampleRate?: number
+}
+
+/** Options of `analyze()`. */
+export interface AnalyzeOptions extends JobOptions {
+  /** Also return momentary and short-term loudness every 100 ms in `curve`. Default false. */
+  curve?: boolean
+}
+
+/** Options of `normalize()` and `normalizeTo()`: targets, and encoder settings of every output. */
+export interface NormalizeOptions extends JobOptions, TargetOptions, EncoderSettings {}
+
+/** One output of `normalizeTo()`: its path (format from the extension) and settings that override the job's. */
+export interface OutputSpec extends EncoderSettings {
+  path: string
+}
+
+/**
+ * Options of `hls()`. The loudness targets work as in `normalize()`; bit rate and sample
+ * rate are set per variant.
+ */
+export interface HlsOptions extends JobOptions, TargetOptions {
+  /**
+   * The rungs, `[NAME=]BITRATE@RATE`: `48k@24000`, `high=128k@44100`. Default `48k@24000`,
+   * `64k@32000`, `128k@44100`.
+   */
+  variants?: Array<string>
+  /** Target segment duration, seconds (1 to 60). Default 10. */
+  segmentSeconds?: number
+  /**
+   * Segment container: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with ID3
+   * timestamps) or `fmp4`.
+   */
+  container?: HlsContainer
+  /** Codec of every rung: `aac` (AAC-LC, default) or `mp3`. */
+  codec?: HlsCodec
+  /**
+   * `nested` (default): `NAME/playlist.m3u8` + `NAME/segment_00000.ts`; `flat`:
+   * `NAME.m3u8` + `NAME_000.aac`.
+   */
+  layout?: HlsLayout
+}

@@ -18,6 +18,9 @@ case "$(uname -s)" in
   *) lib=libloudcore_ffi.so ;;
 esac
 
+# The library is where cargo builds it (CARGO_TARGET_DIR, else the workspace's target/).
+built=${CARGO_TARGET_DIR:-target}/release
+
 echo "== cargo build --release -p loudcore-ffi" >&2
 cargo build --release -p loudcore-ffi >&2
 
@@ -26,9 +29,9 @@ mkdir -p "$out"
 echo "== uniffi-bindgen generate (kotlin, swift, python) -> $out" >&2
 # --no-format: ktlint/swiftformat are not installed here and formatting is cosmetic.
 cargo run --release -q -p uniffi-bindgen -- generate \
-  --library target/release/$lib \
+  --library "$built/$lib" \
   --language kotlin --language swift --language python \
   --no-format \
   --out-dir "$out" >&2
-cp "target/release/$lib" "$out/"
+cp "$built/$lib" "$out/"
 find "$out" -type f | sort

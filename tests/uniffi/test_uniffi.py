@@ -82,11 +82,18 @@ def test_silence_has_no_loudness(silence):
 
 
 def test_record_defaults_mirror_the_core():
-    assert lf.Limits() == lf.default_limits()
-    assert lf.DecodeOptions() == lf.DecodeOptions(strict=False, allow_truncated=False, threads=2)
+    # The option records restate no default: every field is None, which keeps the core's.
+    # (Until the options were set by name, these records carried copies of the core's
+    # defaults and this test compared them.)
+    assert lf.Limits() == lf.Limits(max_bytes=None, max_channels=None, allowed_formats=None)
+    assert lf.DecodeOptions() == lf.DecodeOptions(strict=None, allow_truncated=None, threads=None)
     o = lf.NormalizeOptions()
-    assert (o.target_lufs, o.true_peak_dbtp, o.preset, o.mode) == (None, None, None, "linear")
-    assert o.limits == lf.default_limits()
+    assert (o.target_lufs, o.true_peak_dbtp, o.preset, o.mode) == (None, None, None, None)
+    assert o.limits is None and o.decode is None
+    # default_limits() shows what the core's defaults are.
+    d = lf.default_limits()
+    assert (d.max_bytes, d.max_duration_s, d.min_sample_rate, d.max_sample_rate) == (4 << 30, 86400.0, 8000, 192000)
+    assert sorted(d.allowed_formats) == ["adts", "flac", "mp3", "mp4", "ogg", "wav"]
     assert lf.version()
 
 
@@ -404,22 +411,12 @@ def sine_25s(tmp_path_factory) -> Path:
 
 
 def test_hls_options_defaults_mirror_the_core():
+    # No default restated: every field is None and the core's default applies (the default
+    # ladder, 10 s segments, ts, aac, nested: see test_hls_default_ladder).
     o = lf.HlsOptions()
-    assert (o.variants, o.segment_seconds, o.container, o.codec, o.layout) == (
-        [],
-        10.0,
-        "ts",
-        "aac",
-        "nested",
-    )
-    assert (o.target_lufs, o.true_peak_dbtp, o.preset, o.mode, o.max_attempts) == (
-        None,
-        None,
-        None,
-        "linear",
-        None,
-    )
-    assert o.limits == lf.default_limits() and o.decode == lf.DecodeOptions()
+    assert (o.variants, o.segment_seconds, o.container, o.codec, o.layout) == (None,) * 5
+    assert (o.target_lufs, o.true_peak_dbtp, o.preset, o.mode, o.max_attempts) == (None,) * 5
+    assert o.limits is None and o.decode is None
 
 
 def test_hls_default_ladder(sine_25s, tmp_path):

@@ -28,18 +28,3 @@ pub(crate) fn invalid(detail: impl Into<String>) -> loudcore::Error {
         detail: detail.into(),
     }
 }
-
-/// A panic caught in the binding (the core catches its own) as the core's internal error.
-pub(crate) fn panicked(file: String, payload: &(dyn std::any::Any + Send)) -> loudcore::Error {
-    let detail = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    };
-    loudcore::Error::Internal {
-        file,
-        detail: format!("panic: {detail}"),
-    }
-}

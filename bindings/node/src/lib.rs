@@ -1,7 +1,8 @@
 //! Node.js binding of loudcore (napi-rs). Type mapping only: every decision is the core's.
 //!
-//! - `options.rs` maps JS option objects (camelCase, every field optional) to the core's
-//!   option structs, keeping the core's defaults.
+//! - `options.rs` hands each key of a JS options object (camelCase) to the core's `set`
+//!   under its snake_case name, with its value by JS type: no option or default is
+//!   written in the binding (the TypeScript interfaces are in `types-header.d.ts`).
 //! - `types.rs` maps the core's `Analysis` and `Report` to plain JS objects.
 //! - `error.rs` maps `loudcore::Error` to a JS `Error` with a `code`.
 //! - `task.rs` is the one place that schedules work: on the libuv thread pool, with
@@ -15,7 +16,7 @@ mod types;
 use napi::bindgen_prelude::{AsyncTask, Env, Result, Unknown};
 use napi_derive::napi;
 
-pub use options::{AnalyzeOptions, HlsOptions, NormalizeOptions};
+pub use options::{CoreOption, core_options, stages};
 pub use types::{Analysis, CurvePoint, OutputReport, Report, Timings, VariantReport};
 
 /// Measures the loudness of `input` (EBU R128 / ITU-R BS.1770-4) on the libuv thread pool.
@@ -61,6 +62,32 @@ pub fn normalize(
     options: Option<Unknown>,
 ) -> Result<AsyncTask<task::Job>> {
     task::normalize(&env, input, output, options)
+}
+
+/// Normalizes `input` into several outputs from one analysis and one decode per render, on
+/// the libuv thread pool. Each output is a path (format from its extension) or
+/// `{ path, bitrate?, quality?, bitsPerSample?, sampleRate? }`, whose settings override
+/// the job's `options`.
+///
+/// Every output is written under a temporary name and moved into place only when all are
+/// complete and verified. The Promise resolves to a `Report` with one output per entry.
+///
+/// ```js
+/// const { normalizeTo } = require('loudcore')
+/// const r = await normalizeTo(upload, ['out.flac', { path: 'out.mp3', bitrate: '192k' }], { preset: 'spotify' })
+/// ```
+#[napi(
+    ts_args_type = "input: string | Buffer, outputs: Array<string | OutputSpec>, options?: NormalizeOptions | null",
+    ts_return_type = "Promise<Report>",
+    catch_unwind
+)]
+pub fn normalize_to(
+    env: Env,
+    input: Unknown,
+    outputs: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<task::Job>> {
+    task::normalize_to(&env, input, outputs, options)
 }
 
 /// Normalizes `input` once and writes an audio-only HLS ladder into `outDir`: one media

@@ -1,9 +1,14 @@
-//! JS option objects: every field optional, camelCase, defaults from the core. Each maps onto
-//! the core's option struct field by field; validation beyond JS types is the core's.
+//! JS option objects to the core's options, by name: each key other than the call's own
+//! hooks (`name`, `onProgress`, `signal`) is a core option in camelCase, set through the
+//! core's `set` under its snake_case name with its value by JS type. No option, default or
+//! check is written here; `undefined` and `null` keep the core's default. The TypeScript
+//! interfaces are in `types-header.d.ts`, checked against the core by `test/options.test.js`.
 
-use napi::bindgen_prelude::{FnArgs, Function, Object};
+use napi::bindgen_prelude::{FnArgs, FromNapiValue, Function, JsValue, Object, Unknown, ValueType};
 use napi::threadsafe_function::UnknownReturnValue;
 use napi_derive::napi;
+
+use loudcore::{OPTIONS, OptionValue};
 
 use crate::error::{Mapped, invalid};
 
@@ -12,329 +17,226 @@ use crate::error::{Mapped, invalid};
 pub(crate) type ProgressCallback<'a> = Function<'a, ProgressArgs, UnknownReturnValue>;
 pub(crate) type ProgressArgs = FnArgs<(&'static str, f64)>;
 
-/// Options of `analyze()`. Every field is optional.
-#[napi(object, object_to_js = false)]
-pub struct AnalyzeOptions<'a> {
-    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
-    pub max_bytes: Option<f64>,
-    /// Shortest accepted duration, seconds. Default 0.
-    pub min_duration_s: Option<f64>,
-    /// Longest accepted duration, seconds. Default 24 hours.
-    pub max_duration_s: Option<f64>,
-    /// Most channels accepted. Default 8.
-    pub max_channels: Option<f64>,
-    /// Lowest sample rate accepted, Hz. Default 8000.
-    pub min_sample_rate: Option<f64>,
-    /// Highest sample rate accepted, Hz. Default 192000.
-    pub max_sample_rate: Option<f64>,
-    /// Containers accepted, judged by content. Default: all that loudcore reads.
-    #[napi(ts_type = "Array<InputFormat>")]
-    pub allowed_formats: Option<Vec<String>>,
-    /// Fail on the first damaged frame instead of skipping it (and counting it in
-    /// `skippedFrames`). Default false.
-    pub strict: Option<bool>,
-    /// Accept an input that ends before its headers say it should, with a warning, instead
-    /// of failing with `CORRUPT_INPUT`. Default false.
-    pub allow_truncated: Option<bool>,
-    /// Decoder threads for this job, 1 to 8. Default 2.
-    pub threads: Option<f64>,
-    /// Also return momentary and short-term loudness every 100 ms in `curve`. Default false.
-    pub curve: Option<bool>,
-    /// The name error messages use for a `Buffer` input (default `<bytes>`).
+/// What an options object carries besides the core's options: the call's own hooks.
+#[derive(Default)]
+pub(crate) struct CallHooks<'a> {
+    /// The label of a `Buffer` input.
     pub name: Option<String>,
-    /// Called on the main thread as the job advances: `stage` and the fraction of the whole
-    /// job done (0 to 1, never decreasing, the last call 1). Calls are throttled to about
-    /// every 1% or 250 ms and all arrive before the Promise settles. If the callback throws,
-    /// the job stops and the Promise rejects with what it threw.
-    #[napi(ts_type = "(stage: Stage, fraction: number) => void")]
     pub on_progress: Option<ProgressCallback<'a>>,
-    /// Aborting it stops the job at its next block and rejects the Promise with code
-    /// `CANCELLED`. Aborting after the job finished has no effect.
-    #[napi(ts_type = "AbortSignal")]
     pub signal: Option<Object<'a>>,
 }
 
-/// Options of `normalize()`. Every field is optional. Explicit targets override the preset,
-/// which overrides the defaults (-14 LUFS, -1 dBTP).
-#[napi(object, object_to_js = false)]
-pub struct NormalizeOptions<'a> {
-    /// Integrated loudness to reach, LUFS. Default -14 (or the preset's).
-    pub target_lufs: Option<f64>,
-    /// True-peak ceiling, dBTP. Default -1 (or the preset's).
-    pub true_peak_dbtp: Option<f64>,
-    /// Loudness-range target, LU (dynamic mode only).
-    pub lra_lu: Option<f64>,
-    /// A named target that sets `targetLufs` and `truePeakDbtp`.
-    #[napi(ts_type = "Preset")]
-    pub preset: Option<String>,
-    /// `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
-    /// is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
-    #[napi(ts_type = "Mode")]
-    pub mode: Option<String>,
-    /// Constant bit rate for lossy outputs, bits per second (MP3 default: VBR V0).
-    pub bitrate: Option<f64>,
-    /// MP3 VBR quality 0 (best) to 9; FLAC compression level.
-    pub quality: Option<f64>,
-    /// PCM bits for WAV (16, 24, 32 = float) and FLAC (16, 24).
-    pub bits_per_sample: Option<f64>,
-    /// Output sample rate, Hz. Default: the input's.
-    pub sample_rate: Option<f64>,
-    /// Renders allowed per output before giving up on the target. Default 4.
-    pub max_attempts: Option<f64>,
-    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
-    pub max_bytes: Option<f64>,
-    /// Shortest accepted duration, seconds. Default 0.
-    pub min_duration_s: Option<f64>,
-    /// Longest accepted duration, seconds. Default 24 hours.
-    pub max_duration_s: Option<f64>,
-    /// Most channels accepted. Default 8.
-    pub max_channels: Option<f64>,
-    /// Lowest sample rate accepted, Hz. Default 8000.
-    pub min_sample_rate: Option<f64>,
-    /// Highest sample rate accepted, Hz. Default 192000.
-    pub max_sample_rate: Option<f64>,
-    /// Containers accepted, judged by content. Default: all that loudcore reads.
-    #[napi(ts_type = "Array<InputFormat>")]
-    pub allowed_formats: Option<Vec<String>>,
-    /// Fail on the first damaged frame instead of skipping it (and counting it in
-    /// `skippedFrames`). Default false.
-    pub strict: Option<bool>,
-    /// Accept an input that ends before its headers say it should, with a warning, instead
-    /// of failing with `CORRUPT_INPUT`. Default false.
-    pub allow_truncated: Option<bool>,
-    /// Decoder threads for this job, 1 to 8. Default 2.
-    pub threads: Option<f64>,
-    /// The name error messages use for a `Buffer` input (default `<bytes>`).
-    pub name: Option<String>,
-    /// Called on the main thread as the job advances: `stage` and the fraction of the whole job done (0 to 1, never decreasing,
-    /// the last call 1). Calls are throttled to about every 1% or 250 ms and all arrive
-    /// before the Promise settles. If the callback throws, the job stops, nothing is
-    /// written, and the Promise rejects with what it threw.
-    #[napi(ts_type = "(stage: Stage, fraction: number) => void")]
-    pub on_progress: Option<ProgressCallback<'a>>,
-    /// Aborting it stops the job at its next block, removes any partial output and rejects
-    /// the Promise with code `CANCELLED`. Aborting after the job finished has no effect.
-    #[napi(ts_type = "AbortSignal")]
-    pub signal: Option<Object<'a>>,
+/// Converts a JS argument, turning a type mismatch into `INVALID_OPTIONS`.
+pub(crate) fn parse<T: FromNapiValue>(v: Option<Unknown>, what: &str) -> Mapped<Option<T>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.get_type() {
+        Ok(ValueType::Undefined | ValueType::Null) => return Ok(None),
+        Ok(_) => {}
+        Err(e) => return Err(invalid(format!("{what}: {}", e.reason))),
+    }
+    let value = v.value();
+    // SAFETY: `v` is a live value of the current call's env.
+    unsafe { T::from_napi_value(value.env, value.value) }
+        .map(Some)
+        .map_err(|e| invalid(format!("{what}: {}", e.reason)))
 }
 
-/// Options of `hls()`. Every field is optional. The loudness targets work as in
-/// `normalize()`; bit rate and sample rate are set per variant.
-#[napi(object, object_to_js = false)]
-pub struct HlsOptions<'a> {
-    /// The rungs, `[NAME=]BITRATE@RATE`: `48k@24000`, `high=128k@44100`. Default
-    /// `48k@24000`, `64k@32000`, `128k@44100`.
-    pub variants: Option<Vec<String>>,
-    /// Target segment duration, seconds (1 to 60). Default 10.
-    pub segment_seconds: Option<f64>,
-    /// Segment container: `ts` (MPEG-TS, default), `packed` (raw ADTS/MP3 with ID3
-    /// timestamps) or `fmp4`.
-    #[napi(ts_type = "HlsContainer")]
-    pub container: Option<String>,
-    /// Codec of every rung: `aac` (AAC-LC, default) or `mp3`.
-    #[napi(ts_type = "HlsCodec")]
-    pub codec: Option<String>,
-    /// `nested` (default): `NAME/playlist.m3u8` + `NAME/segment_00000.ts`; `flat`:
-    /// `NAME.m3u8` + `NAME_000.aac`.
-    #[napi(ts_type = "HlsLayout")]
-    pub layout: Option<String>,
-    /// Integrated loudness to reach, LUFS. Default -14 (or the preset's).
-    pub target_lufs: Option<f64>,
-    /// True-peak ceiling, dBTP. Default -1 (or the preset's).
-    pub true_peak_dbtp: Option<f64>,
-    /// Loudness-range target, LU (dynamic mode only).
-    pub lra_lu: Option<f64>,
-    /// A named target that sets `targetLufs` and `truePeakDbtp`.
-    #[napi(ts_type = "Preset")]
-    pub preset: Option<String>,
-    /// `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
-    /// is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
-    #[napi(ts_type = "Mode")]
-    pub mode: Option<String>,
-    /// Renders allowed per variant before giving up on the target. Default 4.
-    pub max_attempts: Option<f64>,
-    /// Largest input in bytes (`INPUT_LIMIT` over it). Default 4 GiB.
-    pub max_bytes: Option<f64>,
-    /// Shortest accepted duration, seconds. Default 0.
-    pub min_duration_s: Option<f64>,
-    /// Longest accepted duration, seconds. Default 24 hours.
-    pub max_duration_s: Option<f64>,
-    /// Most channels accepted. Default 8.
-    pub max_channels: Option<f64>,
-    /// Lowest sample rate accepted, Hz. Default 8000.
-    pub min_sample_rate: Option<f64>,
-    /// Highest sample rate accepted, Hz. Default 192000.
-    pub max_sample_rate: Option<f64>,
-    /// Containers accepted, judged by content. Default: all that loudcore reads.
-    #[napi(ts_type = "Array<InputFormat>")]
-    pub allowed_formats: Option<Vec<String>>,
-    /// Fail on the first damaged frame instead of skipping it (and counting it in
-    /// `skippedFrames`). Default false.
-    pub strict: Option<bool>,
-    /// Accept an input that ends before its headers say it should, with a warning, instead
-    /// of failing with `CORRUPT_INPUT`. Default false.
-    pub allow_truncated: Option<bool>,
-    /// Decoder threads for this job, 1 to 8. Default 2.
-    pub threads: Option<f64>,
-    /// The name error messages use for a `Buffer` input (default `<bytes>`).
-    pub name: Option<String>,
-    /// Called on the main thread as the job advances: `stage` and the fraction of the whole
-    /// job done (0 to 1, never decreasing, the last call 1). Calls are throttled to about
-    /// every 1% or 250 ms and all arrive before the Promise settles. If the callback throws,
-    /// the job stops, nothing is written, and the Promise rejects with what it threw.
-    #[napi(ts_type = "(stage: Stage, fraction: number) => void")]
-    pub on_progress: Option<ProgressCallback<'a>>,
-    /// Aborting it stops the job at its next block, leaves the output directory as it was
-    /// and rejects the Promise with code `CANCELLED`. Aborting after the job finished has
-    /// no effect.
-    #[napi(ts_type = "AbortSignal")]
-    pub signal: Option<Object<'a>>,
-}
-
-/// A JS number that must be a whole number in `T`'s range.
-fn whole<T: TryFrom<u64>>(name: &str, v: f64) -> Mapped<T> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64 {
-        if let Ok(t) = T::try_from(v as u64) {
-            return Ok(t);
+/// Reads an options object (`undefined` and `null`: no options): hands every core option
+/// to `set` and returns the call's hooks.
+pub(crate) fn read<'a>(
+    options: Option<Unknown<'a>>,
+    mut set: impl FnMut(&str, OptionValue) -> loudcore::Result<()>,
+) -> Mapped<CallHooks<'a>> {
+    let mut hooks = CallHooks::default();
+    let Some(obj) = object(options, "options")? else {
+        return Ok(hooks);
+    };
+    for (key, v) in entries(&obj)? {
+        match key.as_str() {
+            "name" => hooks.name = parse(Some(v), "name (a string)")?,
+            "onProgress" => {
+                if v.get_type().ok() != Some(ValueType::Function) {
+                    return Err(invalid("onProgress must be a function"));
+                }
+                hooks.on_progress = parse(Some(v), "onProgress")?;
+            }
+            "signal" => hooks.signal = parse(Some(v), "signal (an AbortSignal)")?,
+            _ => set_one(&key, v, &mut set)?,
         }
     }
-    Err(invalid(format!(
-        "{name} must be a whole number in range, got {v}"
-    )))
+    Ok(hooks)
 }
 
-fn opt_whole<T: TryFrom<u64>>(name: &str, v: Option<f64>) -> Mapped<Option<T>> {
-    v.map(|v| whole(name, v)).transpose()
+/// One output of `normalizeTo`: a path, or `{ path, ...settings }` whose settings (the
+/// core's per-output options) override the job's.
+pub(crate) fn output(v: Unknown) -> Mapped<loudcore::OutputSpec> {
+    let not_output = || invalid("an output must be a path or { path, ...settings }");
+    match v.get_type().map_err(|_| not_output())? {
+        ValueType::String => Ok(parse::<String>(Some(v), "output")?
+            .unwrap_or_default()
+            .into()),
+        ValueType::Object => {
+            let obj = object(Some(v), "output")?.ok_or_else(not_output)?;
+            let mut spec = loudcore::OutputSpec::default();
+            let mut path = None;
+            for (key, v) in entries(&obj)? {
+                if key == "path" {
+                    path = parse::<String>(Some(v), "output path (a string)")?;
+                } else {
+                    set_one(&key, v, &mut |n, v| spec.settings.set(n, v))?;
+                }
+            }
+            spec.path = path.ok_or_else(not_output)?.into();
+            Ok(spec)
+        }
+        _ => Err(not_output()),
+    }
 }
 
-/// The limits and decode options both option objects carry, mapped onto the core's
-/// `Limits` and `DecodeOptions` (unset fields keep the core's defaults).
-macro_rules! limits_and_decode {
-    ($o:expr) => {{
-        let o = $o;
-        let mut l = loudcore::Limits::default();
-        if let Some(v) = opt_whole("maxBytes", o.max_bytes)? {
-            l.max_bytes = Some(v);
-        }
-        if let Some(v) = o.min_duration_s {
-            l.min_duration_s = v;
-        }
-        if let Some(v) = o.max_duration_s {
-            l.max_duration_s = Some(v);
-        }
-        if let Some(v) = opt_whole("maxChannels", o.max_channels)? {
-            l.max_channels = v;
-        }
-        if let Some(v) = opt_whole("minSampleRate", o.min_sample_rate)? {
-            l.min_sample_rate = v;
-        }
-        if let Some(v) = opt_whole("maxSampleRate", o.max_sample_rate)? {
-            l.max_sample_rate = v;
-        }
-        if let Some(names) = o.allowed_formats.take() {
-            l.allowed_formats = names
-                .iter()
-                .map(|n| {
-                    n.parse()
-                        .map_err(|e| invalid(format!("allowedFormats: {e}")))
-                })
-                .collect::<Mapped<_>>()?;
-        }
-        let mut d = loudcore::DecodeOptions::default();
-        if let Some(v) = o.strict {
-            d.strict = v;
-        }
-        if let Some(v) = o.allow_truncated {
-            d.allow_truncated = v;
-        }
-        if let Some(v) = opt_whole("threads", o.threads)? {
-            d.threads = v;
-        }
-        (l, d)
-    }};
+/// A plain object, or `None` for `undefined` / `null`.
+fn object<'a>(v: Option<Unknown<'a>>, what: &str) -> Mapped<Option<Object<'a>>> {
+    match v.map(|v| v.get_type()) {
+        None | Some(Ok(ValueType::Undefined | ValueType::Null)) => Ok(None),
+        Some(Ok(ValueType::Object)) => parse(v, what),
+        _ => Err(invalid(format!("{what} must be an object"))),
+    }
 }
 
-/// The data part of analyze's options; `onProgress` and `signal` are wired in `task.rs`.
-pub(crate) fn analyze(o: &mut AnalyzeOptions) -> Mapped<loudcore::AnalyzeOptions> {
-    let (limits, decode) = limits_and_decode!(&mut *o);
-    Ok(loudcore::AnalyzeOptions {
-        limits,
-        decode,
-        curve: o.curve.unwrap_or(false),
-        ..Default::default()
+/// The keys of `obj` whose value is neither `undefined` nor `null`, with their values.
+fn entries<'a>(obj: &Object<'a>) -> Mapped<Vec<(String, Unknown<'a>)>> {
+    let bad = |e: napi::Error| invalid(format!("options: {}", e.reason));
+    let mut out = Vec::new();
+    for key in Object::keys(obj).map_err(bad)? {
+        let Some(v) = obj.get::<Unknown>(&key).map_err(bad)? else {
+            continue;
+        };
+        if v.get_type().map_err(bad)? != ValueType::Null {
+            out.push((key, v));
+        }
+    }
+    Ok(out)
+}
+
+/// Sets the option `key` (camelCase) to `v` through the core's `set`, by its snake_case
+/// name; the core's message then names the option as JavaScript spells it.
+fn set_one(
+    key: &str,
+    v: Unknown,
+    set: &mut dyn FnMut(&str, OptionValue) -> loudcore::Result<()>,
+) -> Mapped<()> {
+    let name = snake_case(key);
+    let value = value(key, v)?;
+    set(&name, value).map_err(|e| match e {
+        loudcore::Error::InvalidOptions { detail } => invalid(js_names(&detail, &name, key)),
+        other => other,
     })
 }
 
-/// The data part of normalize's options; `onProgress` and `signal` are wired in `task.rs`.
-pub(crate) fn normalize(o: &mut NormalizeOptions) -> Mapped<loudcore::NormalizeOptions> {
-    let (limits, decode) = limits_and_decode!(&mut *o);
-    Ok(loudcore::NormalizeOptions {
-        target_lufs: o.target_lufs,
-        true_peak_dbtp: o.true_peak_dbtp,
-        lra_lu: o.lra_lu,
-        preset: o.preset.as_deref().map(str::parse).transpose()?,
-        mode: o
-            .mode
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or_default(),
-        bitrate: opt_whole("bitrate", o.bitrate)?,
-        quality: opt_whole("quality", o.quality)?,
-        bits_per_sample: opt_whole("bitsPerSample", o.bits_per_sample)?,
-        sample_rate: opt_whole("sampleRate", o.sample_rate)?,
-        max_attempts: opt_whole("maxAttempts", o.max_attempts)?,
-        limits,
-        decode,
-        ..Default::default()
+/// A JS value as the core takes it: boolean, number, string, or an array of strings.
+fn value(key: &str, v: Unknown) -> Mapped<OptionValue> {
+    let wrong = || {
+        invalid(format!(
+            "{key} must be a boolean, a number, a string or an array of strings"
+        ))
+    };
+    Ok(match v.get_type().map_err(|_| wrong())? {
+        ValueType::Boolean => OptionValue::Bool(parse(Some(v), key)?.ok_or_else(wrong)?),
+        ValueType::Number => OptionValue::Float(parse(Some(v), key)?.ok_or_else(wrong)?),
+        ValueType::String => OptionValue::Text(parse(Some(v), key)?.ok_or_else(wrong)?),
+        ValueType::Object if v.is_array().unwrap_or(false) => {
+            OptionValue::List(parse::<Vec<String>>(Some(v), key)?.ok_or_else(wrong)?)
+        }
+        _ => return Err(wrong()),
     })
 }
 
-/// The data part of hls's options; `onProgress` and `signal` are wired in `task.rs`.
-pub(crate) fn hls(o: &mut HlsOptions) -> Mapped<loudcore::HlsOptions> {
-    let (limits, decode) = limits_and_decode!(&mut *o);
-    let defaults = loudcore::HlsOptions::default();
-    Ok(loudcore::HlsOptions {
-        variants: o
-            .variants
-            .iter()
-            .flatten()
-            .map(|v| v.parse())
-            .collect::<Mapped<_>>()?,
-        segment_seconds: o.segment_seconds.unwrap_or(defaults.segment_seconds),
-        container: o
-            .container
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or(defaults.container),
-        codec: o
-            .codec
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or(defaults.codec),
-        layout: o
-            .layout
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or(defaults.layout),
-        normalize: loudcore::NormalizeOptions {
-            target_lufs: o.target_lufs,
-            true_peak_dbtp: o.true_peak_dbtp,
-            lra_lu: o.lra_lu,
-            preset: o.preset.as_deref().map(str::parse).transpose()?,
-            mode: o
-                .mode
-                .as_deref()
-                .map(str::parse)
-                .transpose()?
-                .unwrap_or_default(),
-            max_attempts: opt_whole("maxAttempts", o.max_attempts)?,
-            limits,
-            decode,
-            ..Default::default()
-        },
-    })
+/// `targetLufs` -> `target_lufs`.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `target_lufs` -> `targetLufs`.
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The core's message with option names as JavaScript spells them: `asked` (the snake_case
+/// form of the caller's `key`) as the caller wrote it, every other option in camelCase.
+fn js_names(detail: &str, asked: &str, key: &str) -> String {
+    let mut out = String::with_capacity(detail.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word == asked {
+            out.push_str(key);
+        } else if word.contains('_') && OPTIONS.iter().any(|o| o.name == word) {
+            out.push_str(&camel_case(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in detail.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// An option of the core, for the tests that check this binding against the core.
+#[napi(object, object_from_js = false)]
+pub struct CoreOption {
+    /// snake_case, as the core names it.
+    pub name: String,
+    /// `analyze`, `normalize`, `hls`.
+    pub jobs: Vec<String>,
+    /// `bool`, `int`, `float`, `text` or `list`.
+    pub kind: String,
+}
+
+/// Every option of the core (private: for the binding's tests).
+#[napi(js_name = "_options")]
+pub fn core_options() -> Vec<CoreOption> {
+    OPTIONS
+        .iter()
+        .map(|o| CoreOption {
+            name: o.name.to_string(),
+            jobs: o.jobs().iter().map(|j| j.as_str().to_string()).collect(),
+            kind: format!("{:?}", o.kind).to_lowercase(),
+        })
+        .collect()
+}
+
+/// Every progress stage of the core, in order (private: for the binding's tests).
+#[napi(js_name = "_stages")]
+pub fn stages() -> Vec<String> {
+    loudcore::Stage::ALL
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect()
 }

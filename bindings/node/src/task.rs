@@ -10,20 +10,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use loudcore::{CancelToken, Input, ProgressFn};
+use loudcore::{CancelToken, Input, JobOptions, ProgressFn};
 use napi::Task;
 use napi::bindgen_prelude::{
-    AsyncTask, Either, Env, FnArgs, FromNapiValue, Function, FunctionRef, JsValue, Object,
-    ObjectRef, Result, Status, Unknown, ValueType,
+    AsyncTask, Either, Env, FnArgs, Function, FunctionRef, JsValue, Object, ObjectRef, Result,
+    Status, Unknown, ValueType,
 };
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
 
 use crate::error::{self, Mapped, invalid};
-use crate::options::{
-    self, AnalyzeOptions, HlsOptions, NormalizeOptions, ProgressArgs, ProgressCallback,
-};
+use crate::options::{self, CallHooks, ProgressArgs, ProgressCallback, parse};
 use crate::types::{Analysis, Report};
 
 /// How long a finished job waits for its last progress calls to reach JavaScript, so that
@@ -37,62 +35,63 @@ pub(crate) fn analyze(
     input: Unknown,
     options: Option<Unknown>,
 ) -> Result<AsyncTask<Job>> {
-    let cancel = CancelToken::new();
-    let mut hooks = Hooks::default();
-    let work = (|| {
-        let mut o: Option<AnalyzeOptions> = parse_options(options)?;
-        let name = o.as_mut().and_then(|o| o.name.take());
-        let input = input_from(input, name)?;
-        let mut opts = match o.as_mut() {
-            Some(o) => options::analyze(o)?,
-            None => loudcore::AnalyzeOptions::default(),
-        };
-        if let Some(o) = o {
-            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
-        }
-        opts.cancel = Some(cancel.clone());
-        opts.on_progress = hooks.progress_fn(&cancel);
+    Ok(Job::start(|hooks| {
+        let mut opts = loudcore::AnalyzeOptions::default();
+        let call = options::read(options, |n, v| opts.set(n, v))?;
+        let input = input_from(input, call.name.clone())?;
+        opts.job = hooks.attach(env, call, opts.job)?;
         Ok(Work::Analyze { input, opts })
-    })();
-    Ok(AsyncTask::new(Job {
-        work: Some(work),
-        hooks,
     }))
 }
 
-/// `normalize(input, output, options)`.
+/// `normalize(input, output, options)`: `normalizeTo` with one output.
 pub(crate) fn normalize(
     env: &Env,
     input: Unknown,
     output: Unknown,
     options: Option<Unknown>,
 ) -> Result<AsyncTask<Job>> {
-    let cancel = CancelToken::new();
-    let mut hooks = Hooks::default();
-    let work = (|| {
-        let mut o: Option<NormalizeOptions> = parse_options(options)?;
-        let name = o.as_mut().and_then(|o| o.name.take());
-        let input = input_from(input, name)?;
+    Ok(Job::start(|hooks| {
+        let mut opts = loudcore::NormalizeOptions::default();
+        let call = options::read(options, |n, v| opts.set(n, v))?;
+        let input = input_from(input, call.name.clone())?;
         let output: String = parse(Some(output), "output (a path)")?
             .ok_or_else(|| invalid("output must be a path"))?;
-        let mut opts = match o.as_mut() {
-            Some(o) => options::normalize(o)?,
-            None => loudcore::NormalizeOptions::default(),
-        };
-        if let Some(o) = o {
-            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
-        }
-        opts.cancel = Some(cancel.clone());
-        opts.on_progress = hooks.progress_fn(&cancel);
+        opts.job = hooks.attach(env, call, opts.job)?;
         Ok(Work::Normalize {
             input,
-            output: PathBuf::from(output),
+            outputs: vec![output.into()],
             opts,
         })
-    })();
-    Ok(AsyncTask::new(Job {
-        work: Some(work),
-        hooks,
+    }))
+}
+
+/// `normalizeTo(input, outputs, options)`.
+pub(crate) fn normalize_to(
+    env: &Env,
+    input: Unknown,
+    outputs: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<Job>> {
+    Ok(Job::start(|hooks| {
+        let mut opts = loudcore::NormalizeOptions::default();
+        let call = options::read(options, |n, v| opts.set(n, v))?;
+        let input = input_from(input, call.name.clone())?;
+        let not_list = || invalid("outputs must be an array of outputs");
+        if !outputs.is_array().unwrap_or(false) {
+            return Err(not_list());
+        }
+        let outputs = parse::<Vec<Unknown>>(Some(outputs), "outputs")?
+            .ok_or_else(not_list)?
+            .into_iter()
+            .map(options::output)
+            .collect::<Mapped<Vec<_>>>()?;
+        opts.job = hooks.attach(env, call, opts.job)?;
+        Ok(Work::Normalize {
+            input,
+            outputs,
+            opts,
+        })
     }))
 }
 
@@ -103,58 +102,19 @@ pub(crate) fn hls(
     out_dir: Unknown,
     options: Option<Unknown>,
 ) -> Result<AsyncTask<Job>> {
-    let cancel = CancelToken::new();
-    let mut hooks = Hooks::default();
-    let work = (|| {
-        let mut o: Option<HlsOptions> = parse_options(options)?;
-        let name = o.as_mut().and_then(|o| o.name.take());
-        let input = input_from(input, name)?;
+    Ok(Job::start(|hooks| {
+        let mut opts = loudcore::HlsOptions::default();
+        let call = options::read(options, |n, v| opts.set(n, v))?;
+        let input = input_from(input, call.name.clone())?;
         let out_dir: String = parse(Some(out_dir), "outDir (a path)")?
             .ok_or_else(|| invalid("outDir must be a path"))?;
-        let mut opts = match o.as_mut() {
-            Some(o) => options::hls(o)?,
-            None => loudcore::HlsOptions::default(),
-        };
-        if let Some(o) = o {
-            hooks.attach(env, o.on_progress, o.signal, &cancel)?;
-        }
-        opts.normalize.cancel = Some(cancel.clone());
-        opts.normalize.on_progress = hooks.progress_fn(&cancel);
+        opts.job = hooks.attach(env, call, opts.job)?;
         Ok(Work::Hls {
             input,
             out_dir: PathBuf::from(out_dir),
             opts,
         })
-    })();
-    Ok(AsyncTask::new(Job {
-        work: Some(work),
-        hooks,
     }))
-}
-
-/// Converts a JS argument, turning a type mismatch into `INVALID_OPTIONS`.
-fn parse<T: FromNapiValue>(v: Option<Unknown>, what: &str) -> Mapped<Option<T>> {
-    let Some(v) = v else { return Ok(None) };
-    match v.get_type() {
-        Ok(ValueType::Undefined | ValueType::Null) => return Ok(None),
-        Ok(_) => {}
-        Err(e) => return Err(invalid(format!("{what}: {}", e.reason))),
-    }
-    let value = v.value();
-    // SAFETY: `v` is a live value of the current call's env.
-    unsafe { T::from_napi_value(value.env, value.value) }
-        .map(Some)
-        .map_err(|e| invalid(format!("{what}: {}", e.reason)))
-}
-
-/// An options object (`undefined` and `null` mean all defaults).
-fn parse_options<T: FromNapiValue>(v: Option<Unknown>) -> Mapped<Option<T>> {
-    match v.map(|v| v.get_type()) {
-        None | Some(Ok(ValueType::Undefined | ValueType::Null | ValueType::Object)) => {
-            parse(v, "options")
-        }
-        _ => Err(invalid("options must be an object")),
-    }
 }
 
 /// A path string or the file's bytes in a `Buffer` (copied: the job outlives the call).
@@ -184,7 +144,7 @@ enum Work {
     },
     Normalize {
         input: Input,
-        output: PathBuf,
+        outputs: Vec<loudcore::OutputSpec>,
         opts: loudcore::NormalizeOptions,
     },
     Hls {
@@ -202,36 +162,42 @@ pub enum Done {
 
 impl Work {
     fn run(self) -> loudcore::Result<Done> {
-        let file = match &self {
-            Work::Analyze { input, .. }
-            | Work::Normalize { input, .. }
-            | Work::Hls { input, .. } => input.name(),
-        };
-        // The core catches its own panics; this catches the binding's.
-        catch_unwind(AssertUnwindSafe(|| match self {
+        match self {
             Work::Analyze { input, opts } => {
                 loudcore::analyze_with(&input, &opts).map(Done::Analysis)
             }
             Work::Normalize {
                 input,
-                output,
+                outputs,
                 opts,
-            } => loudcore::normalize(&input, &output, &opts).map(Done::Report),
+            } => loudcore::normalize_to(&input, &outputs, &opts).map(Done::Report),
             Work::Hls {
                 input,
                 out_dir,
                 opts,
             } => loudcore::hls(&input, &out_dir, &opts).map(Done::Report),
-        }))
-        .unwrap_or_else(|p| Err(error::panicked(file, p.as_ref())))
+        }
     }
 }
 
-/// One `analyze`, `normalize` or `hls` call.
+/// One `analyze`, `normalize`, `normalizeTo` or `hls` call.
 pub struct Job {
     /// The work, or why it cannot start (invalid arguments); taken by `compute`.
     work: Option<Mapped<Work>>,
     hooks: Hooks,
+}
+
+impl Job {
+    /// A job whose work `prepare` builds from the call's arguments; an error there rejects
+    /// the Promise (nothing throws synchronously).
+    fn start(prepare: impl FnOnce(&mut Hooks) -> Mapped<Work>) -> AsyncTask<Job> {
+        let mut hooks = Hooks::default();
+        let work = prepare(&mut hooks);
+        AsyncTask::new(Job {
+            work: Some(work),
+            hooks,
+        })
+    }
 }
 
 impl Task for Job {
@@ -241,7 +207,15 @@ impl Task for Job {
     /// On a libuv pool thread.
     fn compute(&mut self) -> Result<Self::Output> {
         let result = match self.work.take() {
-            Some(Ok(work)) => work.run(),
+            // The core guards its jobs (a panic inside one is `Error::Internal`), but napi-rs
+            // runs `compute` on a libuv thread without a guard of its own, where an unwind
+            // would abort Node: this catches a panic in the binding's own code around it.
+            Some(Ok(work)) => catch_unwind(AssertUnwindSafe(|| work.run())).unwrap_or_else(|_| {
+                Err(loudcore::Error::Internal {
+                    file: String::new(),
+                    detail: "panic in the Node binding".into(),
+                })
+            }),
             Some(Err(e)) => Err(e),
             None => Err(invalid("job already ran")),
         };
@@ -274,30 +248,26 @@ impl Task for Job {
 
 /// Progress and cancellation wired from JS into the core's job.
 #[derive(Default)]
-struct Hooks {
+pub(crate) struct Hooks {
     progress: Option<Progress>,
     signal: Option<SignalHook>,
 }
 
 impl Hooks {
-    fn attach(
-        &mut self,
-        env: &Env,
-        on_progress: Option<ProgressCallback>,
-        signal: Option<Object>,
-        cancel: &CancelToken,
-    ) -> Mapped<()> {
-        if let Some(f) = on_progress {
+    /// `job` with the call's `onProgress` and `signal` wired in.
+    fn attach(&mut self, env: &Env, call: CallHooks, job: JobOptions) -> Mapped<JobOptions> {
+        let cancel = CancelToken::new();
+        if let Some(f) = call.on_progress {
             self.progress = Some(Progress::new(&f)?);
         }
-        if let Some(s) = signal {
-            self.signal = SignalHook::attach(env, &s, cancel)?;
+        if let Some(s) = call.signal {
+            self.signal = SignalHook::attach(env, &s, &cancel)?;
         }
-        Ok(())
-    }
-
-    fn progress_fn(&self, cancel: &CancelToken) -> Option<ProgressFn> {
-        self.progress.as_ref().map(|p| p.callback(cancel.clone()))
+        Ok(JobOptions {
+            on_progress: self.progress.as_ref().map(|p| p.callback(cancel.clone())),
+            cancel: Some(cancel),
+            ..job
+        })
     }
 }
 

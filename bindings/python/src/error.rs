@@ -177,21 +177,3 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
 pub(crate) fn invalid(py: Python<'_>, detail: String) -> PyErr {
     to_py(py, &Error::InvalidOptions { detail })
 }
-
-/// A panic caught at the boundary.
-pub(crate) fn panic(py: Python<'_>, file: &str, payload: &(dyn std::any::Any + Send)) -> PyErr {
-    let detail = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    };
-    to_py(
-        py,
-        &Error::Internal {
-            file: file.into(),
-            detail,
-        },
-    )
-}

@@ -1,19 +1,24 @@
 //! `loudcore._loudcore`: the Python binding of loudcore. Type mapping only: keyword
-//! arguments become the core's options, results become read-only classes, core errors
-//! become the exception tree of `error.rs`, and `run.rs` releases the GIL for every job.
-
-#![allow(clippy::too_many_arguments)]
+//! arguments go to the core's options by name (`options.rs`), results become read-only
+//! classes (`types.rs`), core errors become the exception tree of `error.rs`, and `run.rs`
+//! releases the GIL for every job.
+//!
+//! Each job function names only what is Python's own: the input and output, `name` (the
+//! label of bytes), `on_progress` and `cancel`. Every other keyword is an option of the
+//! core, set through its `set`; the stub `_loudcore.pyi` types them, and the tests check
+//! the stub and the functions against `loudcore::OPTIONS`.
 
 mod error;
+mod options;
 mod run;
 mod types;
 
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
-use loudcore::{AnalyzeOptions, DecodeOptions, Format, Input, Limits, NormalizeOptions};
+use loudcore::{AnalyzeOptions, HlsOptions, Input, JobKind, NormalizeOptions};
 
 use crate::run::{CancelToken, run};
 use crate::types::{
@@ -33,160 +38,46 @@ fn input(obj: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<Input> {
     })
 }
 
-/// Limit keywords to core limits; `None` keeps the core's default.
-fn limits(
-    py: Python<'_>,
-    max_bytes: Option<u64>,
-    min_duration_s: Option<f64>,
-    max_duration_s: Option<f64>,
-    max_channels: Option<u32>,
-    allowed_formats: Option<Vec<String>>,
-) -> PyResult<Limits> {
-    let mut l = Limits::default();
-    if let Some(v) = max_bytes {
-        l.max_bytes = Some(v);
-    }
-    if let Some(v) = min_duration_s {
-        l.min_duration_s = v;
-    }
-    if let Some(v) = max_duration_s {
-        l.max_duration_s = Some(v);
-    }
-    if let Some(v) = max_channels {
-        l.max_channels = v;
-    }
-    if let Some(names) = allowed_formats {
-        l.allowed_formats = names
-            .iter()
-            .map(|n| n.parse::<Format>())
-            .collect::<Result<_, _>>()
-            .map_err(|detail| error::invalid(py, detail))?;
-    }
-    Ok(l)
-}
-
-fn decode(strict: bool, allow_truncated: bool, threads: Option<usize>) -> DecodeOptions {
-    let d = DecodeOptions::default();
-    DecodeOptions {
-        strict,
-        allow_truncated,
-        threads: threads.unwrap_or(d.threads),
-    }
-}
-
 /// Measures the loudness of an input (a path or bytes) per EBU R128 / ITU-R BS.1770-4.
 ///
-/// `name` labels bytes in error messages. Limits left at None keep the defaults (4 GiB,
-/// 24 h, 8 channels, every format). `on_progress(stage, fraction)` and `cancel` follow and
-/// stop the job. The GIL is released while the job runs.
+/// `name` labels bytes in error messages. Every other keyword is an option of the core
+/// (limits, decoding, `curve`); an option left out or None keeps the core's default.
+/// `on_progress(stage, fraction)` and `cancel` follow and stop the job. The GIL is
+/// released while the job runs.
 #[pyfunction]
-#[pyo3(signature = (
-    input, *, name=None, curve=false, strict=false, allow_truncated=false, threads=None,
-    max_bytes=None, min_duration_s=None, max_duration_s=None, max_channels=None,
-    allowed_formats=None, on_progress=None, cancel=None,
-))]
+#[pyo3(signature = (input, *, name=None, on_progress=None, cancel=None, **options))]
 fn analyze(
     py: Python<'_>,
     input: &Bound<'_, PyAny>,
     name: Option<String>,
-    curve: bool,
-    strict: bool,
-    allow_truncated: bool,
-    threads: Option<usize>,
-    max_bytes: Option<u64>,
-    min_duration_s: Option<f64>,
-    max_duration_s: Option<f64>,
-    max_channels: Option<u32>,
-    allowed_formats: Option<Vec<String>>,
     on_progress: Option<Py<PyAny>>,
     cancel: Option<PyRef<'_, CancelToken>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Analysis> {
     let input = self::input(input, name)?;
-    let limits = limits(
-        py,
-        max_bytes,
-        min_duration_s,
-        max_duration_s,
-        max_channels,
-        allowed_formats,
-    )?;
-    let decode = decode(strict, allow_truncated, threads);
-    let file = input.name();
-    let analysis = run(
-        py,
-        &file,
-        cancel.as_deref(),
-        on_progress,
-        move |cancel, progress| {
-            let opts = AnalyzeOptions {
-                limits,
-                decode,
-                curve,
-                cancel: Some(cancel),
-                on_progress: Some(progress),
-            };
-            loudcore::analyze_with(&input, &opts)
-        },
-    )?;
+    let mut opts = AnalyzeOptions::default();
+    options::apply(JobKind::Analyze, "analyze", options, |n, v| opts.set(n, v))?;
+    let analysis = run(py, cancel.as_deref(), on_progress, move |hooks| {
+        opts.job = hooks.install(opts.job);
+        loudcore::analyze_with(&input, &opts)
+    })?;
     Ok(analysis.into())
 }
 
-/// The keywords `normalize` and `normalize_to` share, before the job's hooks are added.
-fn normalize_options(
-    py: Python<'_>,
-    target_lufs: Option<f64>,
-    true_peak_dbtp: Option<f64>,
-    lra_lu: Option<f64>,
-    preset: Option<&str>,
-    mode: &str,
-    bitrate: Option<u32>,
-    quality: Option<u8>,
-    bits_per_sample: Option<u16>,
-    sample_rate: Option<u32>,
-    max_attempts: Option<u32>,
-    decode: DecodeOptions,
-    limits: Limits,
-) -> PyResult<NormalizeOptions> {
-    let preset = preset
-        .map(str::parse::<loudcore::Preset>)
-        .transpose()
-        .map_err(|e| error::to_py(py, &e))?;
-    let mode = mode
-        .parse::<loudcore::Mode>()
-        .map_err(|e| error::to_py(py, &e))?;
-    Ok(NormalizeOptions {
-        target_lufs,
-        true_peak_dbtp,
-        lra_lu,
-        preset,
-        mode,
-        bitrate,
-        quality,
-        bits_per_sample,
-        sample_rate,
-        limits,
-        decode,
-        max_attempts,
-        cancel: None,
-        on_progress: None,
-    })
-}
-
+/// A `normalize` or `normalize_to` job.
 fn normalize_job(
     py: Python<'_>,
     input: Input,
+    function: &str,
     outputs: Vec<loudcore::OutputSpec>,
-    opts: NormalizeOptions,
+    options: Option<&Bound<'_, PyDict>>,
     on_progress: Option<Py<PyAny>>,
     cancel: Option<&CancelToken>,
 ) -> PyResult<Report> {
-    let file = input.name();
-    let report = run(py, &file, cancel, on_progress, move |cancel, progress| {
-        let opts = NormalizeOptions {
-            cancel: Some(cancel),
-            on_progress: Some(progress),
-            ..opts
-        };
+    let mut opts = NormalizeOptions::default();
+    options::apply(JobKind::Normalize, function, options, |n, v| opts.set(n, v))?;
+    let report = run(py, cancel, on_progress, move |hooks| {
+        opts.job = hooks.install(opts.job);
         loudcore::normalize_to(&input, &outputs, &opts)
     })?;
     Ok(report.into())
@@ -196,241 +87,112 @@ fn normalize_job(
 ///
 /// An explicit `target_lufs` / `true_peak_dbtp` overrides the `preset` ("spotify",
 /// "apple-music", "youtube", "amazon", "tidal", "deezer", "podcast", "ebu-r128",
-/// "atsc-a85"), which overrides the defaults (-14 LUFS, -1 dBTP). The output appears only
-/// when complete and verified. The GIL is released while the job runs.
+/// "atsc-a85"), which overrides the defaults (-14 LUFS, -1 dBTP). Every keyword but
+/// `name`, `on_progress` and `cancel` is an option of the core; left out or None, it keeps
+/// the core's default. The output appears only when complete and verified. The GIL is
+/// released while the job runs.
 #[pyfunction]
-#[pyo3(signature = (
-    input, output, *, target_lufs=None, true_peak_dbtp=None, lra_lu=None, preset=None,
-    mode="linear", bitrate=None, quality=None, bits_per_sample=None, sample_rate=None,
-    max_attempts=None, name=None, strict=false, allow_truncated=false, threads=None,
-    max_bytes=None, min_duration_s=None, max_duration_s=None, max_channels=None,
-    allowed_formats=None, on_progress=None, cancel=None,
-))]
+#[pyo3(signature = (input, output, *, name=None, on_progress=None, cancel=None, **options))]
 fn normalize(
     py: Python<'_>,
     input: &Bound<'_, PyAny>,
     output: PathBuf,
-    target_lufs: Option<f64>,
-    true_peak_dbtp: Option<f64>,
-    lra_lu: Option<f64>,
-    preset: Option<&str>,
-    mode: &str,
-    bitrate: Option<u32>,
-    quality: Option<u8>,
-    bits_per_sample: Option<u16>,
-    sample_rate: Option<u32>,
-    max_attempts: Option<u32>,
     name: Option<String>,
-    strict: bool,
-    allow_truncated: bool,
-    threads: Option<usize>,
-    max_bytes: Option<u64>,
-    min_duration_s: Option<f64>,
-    max_duration_s: Option<f64>,
-    max_channels: Option<u32>,
-    allowed_formats: Option<Vec<String>>,
     on_progress: Option<Py<PyAny>>,
     cancel: Option<PyRef<'_, CancelToken>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
     let input = self::input(input, name)?;
-    let limits = limits(
-        py,
-        max_bytes,
-        min_duration_s,
-        max_duration_s,
-        max_channels,
-        allowed_formats,
-    )?;
-    let opts = normalize_options(
-        py,
-        target_lufs,
-        true_peak_dbtp,
-        lra_lu,
-        preset,
-        mode,
-        bitrate,
-        quality,
-        bits_per_sample,
-        sample_rate,
-        max_attempts,
-        decode(strict, allow_truncated, threads),
-        limits,
-    )?;
     let outputs = vec![loudcore::OutputSpec::from(output)];
-    normalize_job(py, input, outputs, opts, on_progress, cancel.as_deref())
+    normalize_job(
+        py,
+        input,
+        "normalize",
+        outputs,
+        options,
+        on_progress,
+        cancel.as_deref(),
+    )
 }
 
 /// Normalizes an input into several outputs from one analysis and one decode per render.
-/// Each output is a path or an `OutputSpec` whose settings override the job's.
+/// Each output is a path or an `OutputSpec` whose settings override the job's. The
+/// keywords are those of `normalize`.
 #[pyfunction]
-#[pyo3(signature = (
-    input, outputs, *, target_lufs=None, true_peak_dbtp=None, lra_lu=None, preset=None,
-    mode="linear", bitrate=None, quality=None, bits_per_sample=None, sample_rate=None,
-    max_attempts=None, name=None, strict=false, allow_truncated=false, threads=None,
-    max_bytes=None, min_duration_s=None, max_duration_s=None, max_channels=None,
-    allowed_formats=None, on_progress=None, cancel=None,
-))]
+#[pyo3(signature = (input, outputs, *, name=None, on_progress=None, cancel=None, **options))]
 fn normalize_to(
     py: Python<'_>,
     input: &Bound<'_, PyAny>,
     outputs: Vec<Bound<'_, PyAny>>,
-    target_lufs: Option<f64>,
-    true_peak_dbtp: Option<f64>,
-    lra_lu: Option<f64>,
-    preset: Option<&str>,
-    mode: &str,
-    bitrate: Option<u32>,
-    quality: Option<u8>,
-    bits_per_sample: Option<u16>,
-    sample_rate: Option<u32>,
-    max_attempts: Option<u32>,
     name: Option<String>,
-    strict: bool,
-    allow_truncated: bool,
-    threads: Option<usize>,
-    max_bytes: Option<u64>,
-    min_duration_s: Option<f64>,
-    max_duration_s: Option<f64>,
-    max_channels: Option<u32>,
-    allowed_formats: Option<Vec<String>>,
     on_progress: Option<Py<PyAny>>,
     cancel: Option<PyRef<'_, CancelToken>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
     let input = self::input(input, name)?;
     let outputs = outputs
         .iter()
         .map(|o| match o.cast::<OutputSpec>() {
-            Ok(spec) => Ok(spec.get().clone().into()),
+            Ok(spec) => Ok(spec.get().to_core()),
             Err(_) => Ok(loudcore::OutputSpec::from(o.extract::<PathBuf>()?)),
         })
         .collect::<PyResult<Vec<_>>>()?;
-    let limits = limits(
+    normalize_job(
         py,
-        max_bytes,
-        min_duration_s,
-        max_duration_s,
-        max_channels,
-        allowed_formats,
-    )?;
-    let opts = normalize_options(
-        py,
-        target_lufs,
-        true_peak_dbtp,
-        lra_lu,
-        preset,
-        mode,
-        bitrate,
-        quality,
-        bits_per_sample,
-        sample_rate,
-        max_attempts,
-        decode(strict, allow_truncated, threads),
-        limits,
-    )?;
-    normalize_job(py, input, outputs, opts, on_progress, cancel.as_deref())
+        input,
+        "normalize_to",
+        outputs,
+        options,
+        on_progress,
+        cancel.as_deref(),
+    )
 }
 
 /// Normalizes an input once and writes an audio-only HLS ladder into `out_dir` (created,
 /// or replaced once the new ladder is complete and every variant verified).
 ///
-/// `variants` is a list of strings such as `"48k@24000"` or `"high=128k@44100"` (default:
-/// 48k@24000, 64k@32000, 128k@44100); `container` is "ts", "packed" or "fmp4"; `codec`
-/// "aac" or "mp3"; `layout` "nested" or "flat". The GIL is released while the job runs.
+/// `variants` is a list of strings such as `"48k@24000"` or `"high=128k@44100"`;
+/// `container` is "ts", "packed" or "fmp4"; `codec` "aac" or "mp3"; `layout` "nested" or
+/// "flat". Every keyword but `name`, `on_progress` and `cancel` is an option of the core;
+/// left out or None, it keeps the core's default. The GIL is released while the job runs.
 #[pyfunction]
-#[pyo3(signature = (
-    input, out_dir, *, variants=None, segment_seconds=10.0, container="ts", codec="aac",
-    layout="nested", target_lufs=None, true_peak_dbtp=None, lra_lu=None, preset=None,
-    mode="linear", max_attempts=None, name=None, strict=false, allow_truncated=false,
-    threads=None, max_bytes=None, min_duration_s=None, max_duration_s=None,
-    max_channels=None, allowed_formats=None, on_progress=None, cancel=None,
-))]
+#[pyo3(signature = (input, out_dir, *, name=None, on_progress=None, cancel=None, **options))]
 fn hls(
     py: Python<'_>,
     input: &Bound<'_, PyAny>,
     out_dir: PathBuf,
-    variants: Option<Vec<String>>,
-    segment_seconds: f64,
-    container: &str,
-    codec: &str,
-    layout: &str,
-    target_lufs: Option<f64>,
-    true_peak_dbtp: Option<f64>,
-    lra_lu: Option<f64>,
-    preset: Option<&str>,
-    mode: &str,
-    max_attempts: Option<u32>,
     name: Option<String>,
-    strict: bool,
-    allow_truncated: bool,
-    threads: Option<usize>,
-    max_bytes: Option<u64>,
-    min_duration_s: Option<f64>,
-    max_duration_s: Option<f64>,
-    max_channels: Option<u32>,
-    allowed_formats: Option<Vec<String>>,
     on_progress: Option<Py<PyAny>>,
     cancel: Option<PyRef<'_, CancelToken>>,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
     let input = self::input(input, name)?;
-    let limits = limits(
-        py,
-        max_bytes,
-        min_duration_s,
-        max_duration_s,
-        max_channels,
-        allowed_formats,
-    )?;
-    let normalize = normalize_options(
-        py,
-        target_lufs,
-        true_peak_dbtp,
-        lra_lu,
-        preset,
-        mode,
-        None,
-        None,
-        None,
-        None,
-        max_attempts,
-        decode(strict, allow_truncated, threads),
-        limits,
-    )?;
-    let core = |e: loudcore::Error| error::to_py(py, &e);
-    let opts = loudcore::HlsOptions {
-        variants: variants
-            .unwrap_or_default()
-            .iter()
-            .map(|v| v.parse::<loudcore::Variant>())
-            .collect::<Result<_, _>>()
-            .map_err(core)?,
-        segment_seconds,
-        container: container.parse().map_err(core)?,
-        codec: codec.parse().map_err(core)?,
-        layout: layout.parse().map_err(core)?,
-        normalize,
-    };
-    let file = input.name();
-    let cancel = cancel.as_deref();
-    let report = run(py, &file, cancel, on_progress, move |cancel, progress| {
-        let opts = loudcore::HlsOptions {
-            normalize: NormalizeOptions {
-                cancel: Some(cancel),
-                on_progress: Some(progress),
-                ..opts.normalize
-            },
-            ..opts
-        };
+    let mut opts = HlsOptions::default();
+    options::apply(JobKind::Hls, "hls", options, |n, v| opts.set(n, v))?;
+    let report = run(py, cancel.as_deref(), on_progress, move |hooks| {
+        opts.job = hooks.install(opts.job);
         loudcore::hls(&input, &out_dir, &opts)
     })?;
     Ok(report.into())
 }
 
-/// Test hook: a panic inside a job, which must surface as `InternalError`.
+/// Test hook: a panic inside a core job (in its progress callback), which the core turns
+/// into `InternalError`.
 #[pyfunction]
 fn _panic_in_job(py: Python<'_>) -> PyResult<()> {
-    run(py, "<test>", None, None, |_, _| -> loudcore::Result<()> {
-        panic!("deliberate panic for the test suite")
-    })
+    let opts = AnalyzeOptions {
+        job: loudcore::JobOptions {
+            on_progress: Some(std::sync::Arc::new(|_, _| {
+                panic!("deliberate panic for the test suite")
+            })),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let input = Input::bytes(Vec::new()).named("<test>");
+    loudcore::analyze_with(&input, &opts)
+        .map(drop)
+        .map_err(|e| error::to_py(py, &e))
 }
 
 /// loudcore: decode, measure (EBU R128) and normalize audio without FFmpeg.
@@ -450,7 +212,10 @@ fn _loudcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OutputSpec>()?;
     error::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    // Private, and kept out of `__all__`.
+    // Private, and kept out of `__all__`: test hooks and the core's lists for the tests.
+    // (`setattr`, not `add_function`, which would list them in `__all__`.)
     m.setattr("_panic_in_job", wrap_pyfunction!(_panic_in_job, m)?)?;
+    m.setattr("_options", wrap_pyfunction!(options::_options, m)?)?;
+    m.setattr("_stages", wrap_pyfunction!(options::_stages, m)?)?;
     Ok(())
 }

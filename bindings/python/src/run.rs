@@ -4,15 +4,19 @@
 //! installed: it re-attaches to the interpreter to check for signals (so Ctrl-C stops a
 //! running job) and to call the user's `on_progress`. An exception raised there (by the
 //! callback, or a `KeyboardInterrupt`) cancels the job's token and is raised once the core
-//! has stopped, in place of its `CancelledError`. A panic becomes `InternalError`.
+//! has stopped, in place of its `CancelledError`.
+//!
+//! No `catch_unwind` here: the core runs every job under its own guard (a panic inside
+//! becomes `Error::Internal`, hence `InternalError`), and PyO3 already stops any other
+//! panic at the function boundary (as `pyo3_runtime.PanicException`), so nothing unwinds
+//! into the interpreter.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
-use loudcore::{ProgressFn, Stage};
+use loudcore::{JobOptions, ProgressFn, Stage};
 
 use crate::error;
 
@@ -101,13 +105,29 @@ impl Hook {
     }
 }
 
-/// Runs `job` with the GIL released. `file` names the input in a panic's message.
+/// The hooks of one job, for the job's options.
+pub(crate) struct JobHooks {
+    token: loudcore::CancelToken,
+    progress: ProgressFn,
+}
+
+impl JobHooks {
+    /// `job` with this call's cancellation token and progress hook.
+    pub(crate) fn install(self, job: JobOptions) -> JobOptions {
+        JobOptions {
+            cancel: Some(self.token),
+            on_progress: Some(self.progress),
+            ..job
+        }
+    }
+}
+
+/// Runs `job` with the GIL released.
 pub(crate) fn run<T: Send>(
     py: Python<'_>,
-    file: &str,
     cancel: Option<&CancelToken>,
     on_progress: Option<Py<PyAny>>,
-    job: impl FnOnce(loudcore::CancelToken, ProgressFn) -> loudcore::Result<T> + Send,
+    job: impl FnOnce(JobHooks) -> loudcore::Result<T> + Send,
 ) -> PyResult<T> {
     if let Some(cb) = &on_progress {
         if !cb.bind(py).is_callable() {
@@ -126,7 +146,7 @@ pub(crate) fn run<T: Send>(
     let for_job = Arc::clone(&hook);
     let progress: ProgressFn = Arc::new(move |stage, fraction| for_job.report(stage, fraction));
 
-    let outcome = py.detach(move || catch_unwind(AssertUnwindSafe(move || job(token, progress))));
+    let outcome = py.detach(move || job(JobHooks { token, progress }));
 
     let failure = hook
         .failure
@@ -136,9 +156,5 @@ pub(crate) fn run<T: Send>(
     if let Some(e) = failure {
         return Err(e);
     }
-    match outcome {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(error::to_py(py, &e)),
-        Err(payload) => Err(error::panic(py, file, payload.as_ref())),
-    }
+    outcome.map_err(|e| error::to_py(py, &e))
 }

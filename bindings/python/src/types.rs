@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde::Serialize;
 
+use loudcore::JobKind;
+
 use crate::run::py_bool;
 
 /// `to_dict()` of every result type: serialise as the core does, then `json.loads`.
@@ -323,62 +325,68 @@ impl Report {
 }
 
 /// One output of `normalize_to`: a destination (format from its extension) and settings
-/// that override the job's.
-#[pyclass(module = "loudcore", name = "OutputSpec", frozen, get_all)]
+/// that override the job's. The settings are the core's per-output options, set by name.
+#[pyclass(module = "loudcore", name = "OutputSpec", frozen)]
 #[derive(Clone)]
-pub(crate) struct OutputSpec {
-    path: PathBuf,
-    sample_rate: Option<u32>,
-    bitrate: Option<u32>,
-    quality: Option<u8>,
-    bits_per_sample: Option<u16>,
+pub(crate) struct OutputSpec(loudcore::OutputSpec);
+
+impl OutputSpec {
+    pub(crate) fn to_core(&self) -> loudcore::OutputSpec {
+        self.0.clone()
+    }
 }
 
 #[pymethods]
 impl OutputSpec {
     #[new]
-    #[pyo3(signature = (path, *, sample_rate=None, bitrate=None, quality=None, bits_per_sample=None))]
-    fn new(
-        path: PathBuf,
-        sample_rate: Option<u32>,
-        bitrate: Option<u32>,
-        quality: Option<u8>,
-        bits_per_sample: Option<u16>,
-    ) -> Self {
-        OutputSpec {
-            path,
-            sample_rate,
-            bitrate,
-            quality,
-            bits_per_sample,
-        }
+    #[pyo3(signature = (path, **settings))]
+    fn new(path: PathBuf, settings: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut spec = loudcore::OutputSpec::from(path);
+        crate::options::apply(JobKind::Normalize, "OutputSpec", settings, |n, v| {
+            spec.settings.set(n, v)
+        })?;
+        Ok(OutputSpec(spec))
+    }
+
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.0.path.clone()
+    }
+
+    #[getter]
+    fn sample_rate(&self) -> Option<u32> {
+        self.0.settings.sample_rate
+    }
+
+    #[getter]
+    fn bitrate(&self) -> Option<u32> {
+        self.0.settings.bitrate
+    }
+
+    #[getter]
+    fn quality(&self) -> Option<u8> {
+        self.0.settings.quality
+    }
+
+    #[getter]
+    fn bits_per_sample(&self) -> Option<u16> {
+        self.0.settings.bits_per_sample
     }
 
     fn __repr__(&self) -> String {
-        let mut s = format!("OutputSpec({:?}", self.path.display().to_string());
+        let s = &self.0.settings;
+        let mut out = format!("OutputSpec({:?}", self.0.path.display().to_string());
         for (k, v) in [
-            ("sample_rate", self.sample_rate),
-            ("bitrate", self.bitrate),
-            ("quality", self.quality.map(u32::from)),
-            ("bits_per_sample", self.bits_per_sample.map(u32::from)),
+            ("sample_rate", s.sample_rate),
+            ("bitrate", s.bitrate),
+            ("quality", s.quality.map(u32::from)),
+            ("bits_per_sample", s.bits_per_sample.map(u32::from)),
         ] {
             if let Some(v) = v {
-                s.push_str(&format!(", {k}={v}"));
+                out.push_str(&format!(", {k}={v}"));
             }
         }
-        s.push(')');
-        s
-    }
-}
-
-impl From<OutputSpec> for loudcore::OutputSpec {
-    fn from(o: OutputSpec) -> Self {
-        loudcore::OutputSpec {
-            path: o.path,
-            sample_rate: o.sample_rate,
-            bitrate: o.bitrate,
-            quality: o.quality,
-            bits_per_sample: o.bits_per_sample,
-        }
+        out.push(')');
+        out
     }
 }

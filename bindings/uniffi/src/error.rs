@@ -5,8 +5,11 @@
 //! `LoudcoreException.NotFound.message`, Swift's `LoudcoreError.NotFound(message:)` and
 //! Python's `str(LoudcoreError.NotFound)` all read `"<file>: no such file"`.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+//!
+//! There is no panic guard here: the core runs every job under its own (a panic inside one,
+//! e.g. from a foreign `ProgressListener` that throws, is `Error::Internal`, hence
+//! `Internal`), and UniFFI's scaffolding catches any other panic at the FFI boundary and
+//! reports it as an unexpected error, so nothing unwinds into the host.
 
 use loudcore::ErrorClass;
 
@@ -61,36 +64,6 @@ impl From<loudcore::Error> for LoudcoreError {
     }
 }
 
-/// An invalid option found while mapping foreign values, as the core words it.
-pub(crate) fn invalid(detail: String) -> LoudcoreError {
-    loudcore::Error::InvalidOptions { detail }.into()
-}
-
-/// Runs one exported call so that nothing unwinds into the host: a panic becomes
-/// [`LoudcoreError::Internal`].
-pub(crate) fn guard<T>(
-    file: &str,
-    call: impl FnOnce() -> Result<T, LoudcoreError>,
-) -> Result<T, LoudcoreError> {
-    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|p| {
-        Err(loudcore::Error::Internal {
-            file: file.to_string(),
-            detail: panic_message(p.as_ref()),
-        }
-        .into())
-    })
-}
-
-fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        format!("panic: {s}")
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        format!("panic: {s}")
-    } else {
-        "panic".to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,19 +90,5 @@ mod tests {
         }
         .into();
         assert!(matches!(e, LoudcoreError::InputLimit { .. }));
-    }
-
-    #[test]
-    fn a_panic_becomes_internal() {
-        let r: Result<(), LoudcoreError> = guard("x.wav", || panic!("boom"));
-        match r {
-            Err(LoudcoreError::Internal { message }) => {
-                assert!(
-                    message.contains("x.wav") && message.contains("boom"),
-                    "{message}"
-                )
-            }
-            other => panic!("unexpected {other:?}"),
-        }
     }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use loudcore::{CancelToken, ProgressFn};
+use loudcore::{CancelToken, JobOptions, ProgressFn};
 
-/// A handle that cancels a running `analyze`, `normalize` or `hls` from any thread. Pass it
+/// A handle that cancels a running `analyze`, `normalize`, `normalize_to` or `hls` from any thread. Pass it
 /// to the call, then call `cancel()`; the call returns `LoudcoreError.Cancelled` at its next
 /// block and leaves no partial output. A cancelled Job stays cancelled: use a new one per call.
 #[derive(Debug, Default, uniffi::Object)]
@@ -32,18 +32,22 @@ impl Job {
 }
 
 /// Implemented by the app to follow a job. Called on the job's thread with the stage
-/// (`"analyze"`, `"render"`, `"verify"`, `"done"`) and the fraction of the whole job done
-/// (monotonic, ending at 1.0). Return `false` to cancel the job.
+/// (`"analyze"`: pass 1, measuring the input; `"calibrate"`: finding the gain that lands
+/// on target once the limiter has worked; `"render"`: decode, gain, limiter, encode;
+/// `"verify"`: measuring the written outputs; `"done"`; `stages()` lists them) and the
+/// fraction of the whole job done (monotonic, ending at 1.0). Return `false` to cancel
+/// the job.
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
     fn on_progress(&self, stage: String, fraction: f64) -> bool;
 }
 
-/// The core's cancellation token and progress callback for one call.
+/// `opts` with the cancellation token and progress callback of one call.
 pub(crate) fn control(
     job: Option<Arc<Job>>,
     progress: Option<Arc<dyn ProgressListener>>,
-) -> (Option<CancelToken>, Option<ProgressFn>) {
+    opts: JobOptions,
+) -> JobOptions {
     let token = match (&job, &progress) {
         (Some(j), _) => Some(j.token.clone()),
         (None, Some(_)) => Some(CancelToken::new()),
@@ -57,5 +61,9 @@ pub(crate) fn control(
             }
         }) as ProgressFn
     });
-    (token, on_progress)
+    JobOptions {
+        cancel: token,
+        on_progress,
+        ..opts
+    }
 }

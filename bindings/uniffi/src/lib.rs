@@ -1,22 +1,24 @@
-//! UniFFI bindings of loudcore for Kotlin (Android) and Swift (iOS): the same functions and
-//! records as the core (see DESIGN.md), progress through a foreign trait, cancellation
-//! through a `Job` handle, and one error enum with a variant per error class.
+//! UniFFI bindings of loudcore for Kotlin (Android) and Swift (iOS): the same functions as
+//! the core, progress through a foreign trait, cancellation through a `Job` handle, and one
+//! error enum with a variant per error class.
 //!
-//! Thin by design: every function maps foreign types to the core's, calls the core, and maps
-//! the result back.
+//! Thin by design: option records (`options.rs`) have every field optional and go to the
+//! core's `set` field by field, under the core's names, so no default is written here;
+//! results map back to records (`types.rs`).
 
 mod error;
 mod job;
+mod options;
 mod types;
 
 use std::sync::Arc;
 
 pub use error::LoudcoreError;
 pub use job::{Job, ProgressListener};
-pub use types::{
-    Analysis, AnalyzeOptions, AudioInput, CurvePoint, DecodeOptions, HlsOptions, Limits,
-    NormalizeOptions, OutputReport, Report, Timings, VariantReport,
+pub use options::{
+    AnalyzeOptions, DecodeOptions, HlsOptions, Limits, NormalizeOptions, OutputSpec,
 };
+pub use types::{Analysis, AudioInput, CurvePoint, OutputReport, Report, Timings, VariantReport};
 
 uniffi::setup_scaffolding!();
 
@@ -30,17 +32,10 @@ pub fn analyze(
     job: Option<Arc<Job>>,
     progress: Option<Arc<dyn ProgressListener>>,
 ) -> Result<Analysis, LoudcoreError> {
-    error::guard(&input.label(), || {
-        let (cancel, on_progress) = job::control(job, progress);
-        let opts = loudcore::AnalyzeOptions {
-            limits: options.limits.try_into()?,
-            decode: options.decode.into(),
-            curve: options.curve,
-            cancel,
-            on_progress,
-        };
-        Ok(loudcore::analyze_with(&input.into_core(), &opts)?.into())
-    })
+    let mut opts = loudcore::AnalyzeOptions::default();
+    options::apply(options, &mut |n, v| opts.set(n, v))?;
+    opts.job = job::control(job, progress, opts.job);
+    Ok(loudcore::analyze_with(&input.into_core(), &opts)?.into())
 }
 
 /// Normalizes an input to a loudness target and writes it to `output`, whose extension
@@ -56,15 +51,38 @@ pub fn normalize(
     job: Option<Arc<Job>>,
     progress: Option<Arc<dyn ProgressListener>>,
 ) -> Result<Report, LoudcoreError> {
-    error::guard(&input.label(), || {
-        let (cancel, on_progress) = job::control(job, progress);
-        let opts = loudcore::NormalizeOptions {
-            cancel,
-            on_progress,
-            ..options.into_core()?
-        };
-        Ok(loudcore::normalize(&input.into_core(), output, &opts)?.into())
-    })
+    let outputs = vec![OutputSpec {
+        path: output,
+        bitrate: None,
+        quality: None,
+        bits_per_sample: None,
+        sample_rate: None,
+    }];
+    normalize_to(input, outputs, options, job, progress)
+}
+
+/// Normalizes an input into several outputs from one analysis and one decode per render.
+/// Each `OutputSpec` names a destination (format from its extension) and may override the
+/// encoder settings of `options` for that output. Every output is measured again after
+/// writing; nothing partial is left on error or cancellation.
+///
+/// Runs on the calling thread until done: call it off the UI thread.
+#[uniffi::export(default(job = None, progress = None, options))]
+pub fn normalize_to(
+    input: AudioInput,
+    outputs: Vec<OutputSpec>,
+    options: NormalizeOptions,
+    job: Option<Arc<Job>>,
+    progress: Option<Arc<dyn ProgressListener>>,
+) -> Result<Report, LoudcoreError> {
+    let mut opts = loudcore::NormalizeOptions::default();
+    options::apply(options, &mut |n, v| opts.set(n, v))?;
+    let outputs = outputs
+        .into_iter()
+        .map(OutputSpec::into_core)
+        .collect::<loudcore::Result<Vec<_>>>()?;
+    opts.job = job::control(job, progress, opts.job);
+    Ok(loudcore::normalize_to(&input.into_core(), &outputs, &opts)?.into())
 }
 
 /// Normalizes an input once and writes an audio-only HLS ladder into `out_dir`: one media
@@ -82,25 +100,52 @@ pub fn hls(
     job: Option<Arc<Job>>,
     progress: Option<Arc<dyn ProgressListener>>,
 ) -> Result<Report, LoudcoreError> {
-    error::guard(&input.label(), || {
-        let (cancel, on_progress) = job::control(job, progress);
-        let core = options.into_core()?;
-        let opts = loudcore::HlsOptions {
-            normalize: loudcore::NormalizeOptions {
-                cancel,
-                on_progress,
-                ..core.normalize
-            },
-            ..core
-        };
-        Ok(loudcore::hls(&input.into_core(), out_dir, &opts)?.into())
-    })
+    let mut opts = loudcore::HlsOptions::default();
+    options::apply(options, &mut |n, v| opts.set(n, v))?;
+    opts.job = job::control(job, progress, opts.job);
+    Ok(loudcore::hls(&input.into_core(), out_dir, &opts)?.into())
 }
 
-/// The core's default limits, so apps (and tests) can see what `Limits()` stands for.
+/// The core's default limits: what a `Limits` field left `None` stands for.
 #[uniffi::export]
 pub fn default_limits() -> Limits {
     loudcore::Limits::default().into()
+}
+
+/// One option of the core, as `core_options()` lists it.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct CoreOption {
+    /// The option's name, which is also its field's name in the option records.
+    pub name: String,
+    /// The jobs that take it: `"analyze"`, `"normalize"` (and `normalize_to`), `"hls"`.
+    pub jobs: Vec<String>,
+    /// `"bool"`, `"int"`, `"float"`, `"text"` or `"list"`.
+    pub kind: String,
+    /// What it means, and its default.
+    pub doc: String,
+}
+
+/// Every option of the core (what the option records' fields map to).
+#[uniffi::export]
+pub fn core_options() -> Vec<CoreOption> {
+    loudcore::OPTIONS
+        .iter()
+        .map(|o| CoreOption {
+            name: o.name.to_string(),
+            jobs: o.jobs().iter().map(|j| j.as_str().to_string()).collect(),
+            kind: format!("{:?}", o.kind).to_lowercase(),
+            doc: o.doc.to_string(),
+        })
+        .collect()
+}
+
+/// Every stage a `ProgressListener` is called with, in the order a job reports them.
+#[uniffi::export]
+pub fn stages() -> Vec<String> {
+    loudcore::Stage::ALL
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect()
 }
 
 /// The version of loudcore this library was built from.
@@ -114,21 +159,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn record_defaults_mirror_the_core() {
-        let core = loudcore::Limits::default();
+    fn default_limits_are_the_core_s() {
         let ours = default_limits();
         assert_eq!(ours.max_bytes, Some(4_294_967_296));
         assert_eq!(ours.max_duration_s, Some(86_400.0));
-        assert_eq!(ours.allowed_formats, None);
-        assert_eq!(loudcore::Limits::try_from(ours).ok(), Some(core));
-        assert_eq!(
-            DecodeOptions::from(loudcore::DecodeOptions::default()),
-            DecodeOptions {
-                strict: false,
-                allow_truncated: false,
-                threads: 2
-            }
-        );
+        assert_eq!(ours.min_sample_rate, Some(8000));
+        // Set field by field, they give the core's limits back.
+        let mut opts = loudcore::AnalyzeOptions::default();
+        options::apply(
+            AnalyzeOptions {
+                limits: Some(ours),
+                ..Default::default()
+            },
+            &mut |n, v| opts.set(n, v),
+        )
+        .expect("the core's own limits");
+        assert_eq!(opts.job.limits, loudcore::Limits::default());
     }
 
     #[test]
@@ -137,14 +183,16 @@ mod tests {
             AudioInput::Path {
                 path: "/nonexistent/x.wav".into(),
             },
-            AnalyzeOptions {
-                limits: default_limits(),
-                decode: loudcore::DecodeOptions::default().into(),
-                curve: false,
-            },
+            AnalyzeOptions::default(),
             None,
             None,
         );
         assert!(matches!(r, Err(LoudcoreError::NotFound { message }) if message.contains("x.wav")));
+    }
+
+    #[test]
+    fn every_stage_is_listed() {
+        assert_eq!(stages().len(), loudcore::Stage::ALL.len());
+        assert!(stages().contains(&"calibrate".to_string()));
     }
 }

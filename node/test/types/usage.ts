@@ -5,6 +5,7 @@ import {
   analyze,
   hls,
   normalize,
+  normalizeTo,
   type Analysis,
   type AnalyzeOptions,
   type ErrorCode,
@@ -15,6 +16,7 @@ import {
   type LoudcoreError,
   type NormalizeOptions,
   type OutputReport,
+  type OutputSpec,
   type Preset,
   type Report,
   type Stage,
@@ -110,6 +112,11 @@ function describe(e: unknown): string {
   }
 }
 
+async function several(upload: Buffer, dir: string): Promise<Report> {
+  const outputs: Array<string | OutputSpec> = [`${dir}/a.flac`, { path: `${dir}/a.mp3`, bitrate: '192k', sampleRate: 44100 }]
+  return normalizeTo(upload, outputs, { preset: 'spotify', minSampleRate: 8000, maxSampleRate: 96000, bitsPerSample: 24 })
+}
+
 const preset: Preset = 'apple-music'
 
 // @ts-expect-error: targetLufs is a number
@@ -136,7 +143,13 @@ void hls('in.mp3', 'out', { layout: 'deep' })
 void hls('in.mp3', 'out', { variants: [64000] })
 // @ts-expect-error: bit rate and sample rate are set per variant
 void hls('in.mp3', 'out', { bitrate: 128_000 })
+// @ts-expect-error: an output needs a path
+void normalizeTo('in.mp3', [{ bitrate: 128_000 }])
+// @ts-expect-error: per-output settings are camelCase
+void normalizeTo('in.mp3', [{ path: 'o.wav', bits_per_sample: 24 }])
+// @ts-expect-error: targets are set for the whole job, not per output
+void normalizeTo('in.mp3', [{ path: 'o.wav', targetLufs: -14 }])
 // @ts-expect-error: masterPlaylist may be null
 const master: string = ({} as Report).masterPlaylist
 
-export { worker, measure, ladder, describe, preset, notNull, master }
+export { worker, measure, ladder, several, describe, preset, notNull, master }

@@ -3,13 +3,18 @@
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, final
+from typing import Any, Literal, final
 
 _Input = str | os.PathLike[str] | bytes
 _Output = str | os.PathLike[str]
-# Called as on_progress(stage, fraction): stage is "analyze", "render", "verify" or "done";
-# fraction covers the whole job, never decreases and ends at 1.0.
-_Progress = Callable[[str, float], object]
+# The stage a progress report belongs to (loudcore::Stage::ALL): "analyze" (pass 1,
+# measuring the input), "calibrate" (finding the gain that lands on target once the
+# limiter has worked), "render" (decode, gain, limiter, encode), "verify" (measuring the
+# written outputs), "done".
+_Stage = Literal["analyze", "calibrate", "render", "verify", "done"]
+# Called as on_progress(stage, fraction): fraction covers the whole job, never decreases
+# and ends at 1.0.
+_Progress = Callable[[_Stage, float], object]
 
 __all__ = [
     "analyze",
@@ -267,7 +272,7 @@ class OutputSpec:
         path: _Output,
         *,
         sample_rate: int | None = None,
-        bitrate: int | None = None,
+        bitrate: int | str | None = None,
         quality: int | None = None,
         bits_per_sample: int | None = None,
     ) -> OutputSpec: ...
@@ -283,88 +288,107 @@ class OutputSpec:
     def bits_per_sample(self) -> int | None: ...
 
 # ---- jobs -----------------------------------------------------------------------------
+#
+# Every keyword but `name`, `on_progress` and `cancel` is an option of the core, passed on
+# by name (loudcore::OPTIONS); None, like leaving it out, keeps the core's default, given
+# in each option's comment. tests/test_options.py checks these signatures against the core.
 
 def analyze(
     input: _Input,
     *,
     name: str | None = None,
-    curve: bool = False,
-    strict: bool = False,
-    allow_truncated: bool = False,
-    threads: int | None = None,
-    max_bytes: int | None = None,
-    min_duration_s: float | None = None,
-    max_duration_s: float | None = None,
-    max_channels: int | None = None,
-    allowed_formats: Sequence[str] | None = None,
     on_progress: _Progress | None = None,
     cancel: CancelToken | None = None,
+    # Limits (every job).
+    max_bytes: int | None = None,  # largest input in bytes (4 GiB)
+    min_duration_s: float | None = None,  # shortest duration, seconds (0)
+    max_duration_s: float | None = None,  # longest duration, seconds (24 hours)
+    max_channels: int | None = None,  # most channels (8)
+    min_sample_rate: int | None = None,  # lowest sample rate, Hz (8000)
+    max_sample_rate: int | None = None,  # highest sample rate, Hz (192000)
+    allowed_formats: Sequence[str] | None = None,  # mp3, adts, mp4, flac, wav, ogg (all)
+    # Decoding (every job).
+    strict: bool | None = None,  # fail on the first damaged frame (False)
+    allow_truncated: bool | None = None,  # accept a truncated input, with a warning (False)
+    threads: int | None = None,  # decoder threads, 1 to 8 (2)
+    # Analysis.
+    curve: bool | None = None,  # momentary and short-term loudness every 100 ms (False)
 ) -> Analysis:
     """Measures the loudness of an input (a path or bytes) per EBU R128 / ITU-R BS.1770-4.
 
-    `name` labels bytes in error messages. Limits left at None keep the defaults (4 GiB,
-    24 h, 8 channels, every format). The GIL is released while the job runs.
+    `name` labels bytes in error messages. The GIL is released while the job runs.
     """
 
 def normalize(
     input: _Input,
     output: _Output,
     *,
-    target_lufs: float | None = None,
-    true_peak_dbtp: float | None = None,
-    lra_lu: float | None = None,
-    preset: str | None = None,
-    mode: str = "linear",
-    bitrate: int | None = None,
-    quality: int | None = None,
-    bits_per_sample: int | None = None,
-    sample_rate: int | None = None,
-    max_attempts: int | None = None,
     name: str | None = None,
-    strict: bool = False,
-    allow_truncated: bool = False,
-    threads: int | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+    # Limits (every job).
     max_bytes: int | None = None,
     min_duration_s: float | None = None,
     max_duration_s: float | None = None,
     max_channels: int | None = None,
+    min_sample_rate: int | None = None,
+    max_sample_rate: int | None = None,
     allowed_formats: Sequence[str] | None = None,
-    on_progress: _Progress | None = None,
-    cancel: CancelToken | None = None,
+    # Decoding (every job).
+    strict: bool | None = None,
+    allow_truncated: bool | None = None,
+    threads: int | None = None,
+    # Targets (normalize, hls).
+    preset: str | None = None,  # spotify, apple-music, youtube, amazon, tidal, deezer, podcast, ebu-r128, atsc-a85
+    target_lufs: float | None = None,  # LUFS (-14, or the preset's)
+    true_peak_dbtp: float | None = None,  # dBTP (-1, or the preset's)
+    lra_lu: float | None = None,  # loudness-range target (dynamic mode only)
+    mode: str | None = None,  # "linear" (default); "dynamic" is refused for now
+    max_attempts: int | None = None,  # renders per output before giving up (4)
+    # Encoder settings of every output (an OutputSpec may override them).
+    bitrate: int | str | None = None,  # bits/s or "192k" (MP3 VBR V0, M4A 128k per channel)
+    quality: int | None = None,  # MP3 VBR 0 (best) to 9; FLAC level 0-8
+    bits_per_sample: int | None = None,  # WAV 16, 24, 32 (float); FLAC 16, 24
+    sample_rate: int | None = None,  # Hz (the input's)
 ) -> Report:
     """Normalizes an input into one output file (format from its extension: .mp3, .m4a, .wav, .flac).
 
-    Targets: an explicit `target_lufs` / `true_peak_dbtp` overrides the `preset`
-    ("spotify", "apple-music", "youtube", "amazon", "tidal", "deezer", "podcast",
-    "ebu-r128", "atsc-a85"), which overrides the defaults (-14 LUFS, -1 dBTP).
-    The output appears only when complete and verified.
+    Targets: an explicit `target_lufs` / `true_peak_dbtp` overrides the `preset`, which
+    overrides the defaults (-14 LUFS, -1 dBTP). The output appears only when complete
+    and verified.
     """
 
 def normalize_to(
     input: _Input,
     outputs: Sequence[_Output | OutputSpec],
     *,
-    target_lufs: float | None = None,
-    true_peak_dbtp: float | None = None,
-    lra_lu: float | None = None,
-    preset: str | None = None,
-    mode: str = "linear",
-    bitrate: int | None = None,
-    quality: int | None = None,
-    bits_per_sample: int | None = None,
-    sample_rate: int | None = None,
-    max_attempts: int | None = None,
     name: str | None = None,
-    strict: bool = False,
-    allow_truncated: bool = False,
-    threads: int | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+    # Limits (every job).
     max_bytes: int | None = None,
     min_duration_s: float | None = None,
     max_duration_s: float | None = None,
     max_channels: int | None = None,
+    min_sample_rate: int | None = None,
+    max_sample_rate: int | None = None,
     allowed_formats: Sequence[str] | None = None,
-    on_progress: _Progress | None = None,
-    cancel: CancelToken | None = None,
+    # Decoding (every job).
+    strict: bool | None = None,
+    allow_truncated: bool | None = None,
+    threads: int | None = None,
+    # Targets (normalize, hls).
+    preset: str | None = None,
+    target_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    lra_lu: float | None = None,
+    mode: str | None = None,
+    max_attempts: int | None = None,
+    # Encoder settings of every output (an OutputSpec may override them).
+    bitrate: int | str | None = None,
+    quality: int | None = None,
+    bits_per_sample: int | None = None,
+    sample_rate: int | None = None,
 ) -> Report:
     """Normalizes an input into several outputs from one analysis and one decode per render."""
 
@@ -372,33 +396,45 @@ def hls(
     input: _Input,
     out_dir: _Output,
     *,
-    variants: Sequence[str] | None = None,
-    segment_seconds: float = 10.0,
-    container: str = "ts",
-    codec: str = "aac",
-    layout: str = "nested",
-    target_lufs: float | None = None,
-    true_peak_dbtp: float | None = None,
-    lra_lu: float | None = None,
-    preset: str | None = None,
-    mode: str = "linear",
-    max_attempts: int | None = None,
     name: str | None = None,
-    strict: bool = False,
-    allow_truncated: bool = False,
-    threads: int | None = None,
+    on_progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+    # Limits (every job).
     max_bytes: int | None = None,
     min_duration_s: float | None = None,
     max_duration_s: float | None = None,
     max_channels: int | None = None,
+    min_sample_rate: int | None = None,
+    max_sample_rate: int | None = None,
     allowed_formats: Sequence[str] | None = None,
-    on_progress: _Progress | None = None,
-    cancel: CancelToken | None = None,
+    # Decoding (every job).
+    strict: bool | None = None,
+    allow_truncated: bool | None = None,
+    threads: int | None = None,
+    # Targets (normalize, hls).
+    preset: str | None = None,
+    target_lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
+    lra_lu: float | None = None,
+    mode: str | None = None,
+    max_attempts: int | None = None,
+    # The ladder (bit rate and sample rate are set per variant).
+    variants: Sequence[str] | None = None,  # "[name=]bitrate@rate" (48k@24000, 64k@32000, 128k@44100)
+    segment_seconds: float | None = None,  # target segment duration, seconds (10)
+    container: str | None = None,  # "ts" (default), "packed" or "fmp4"
+    codec: str | None = None,  # "aac" (AAC-LC, default) or "mp3"
+    layout: str | None = None,  # "nested" (NAME/playlist.m3u8, default) or "flat" (NAME.m3u8)
 ) -> Report:
     """Normalizes an input once and writes an audio-only HLS ladder into `out_dir`.
 
-    `variants`: strings such as "48k@24000" or "high=128k@44100" (default 48k@24000,
-    64k@32000, 128k@44100). `container`: "ts", "packed" or "fmp4"; `codec`: "aac" or
-    "mp3"; `layout`: "nested" (NAME/playlist.m3u8) or "flat" (NAME.m3u8). The ladder
-    appears (replacing what was there) only when every variant is written and verified.
+    The ladder appears (replacing what was there) only when every variant is written and
+    verified.
     """
+
+# ---- private: the core's lists, for the tests -----------------------------------------
+
+def _options() -> list[tuple[str, list[str], str]]:
+    """Every option of the core as (name, jobs, kind); kind is bool, int, float, text or list."""
+
+def _stages() -> list[_Stage]:
+    """Every progress stage of the core, in order."""
