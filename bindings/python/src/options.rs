@@ -77,14 +77,14 @@ pub(crate) fn apply(
 /// `_options()`: every option of the core as `(name, [jobs], kind)`, for the tests that
 /// check this binding and its stub against the core.
 #[pyfunction]
-pub(crate) fn _options() -> Vec<(&'static str, Vec<&'static str>, String)> {
+pub(crate) fn _options() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
     loudcore::OPTIONS
         .iter()
         .map(|o| {
             (
                 o.name,
                 o.jobs().iter().map(|j| j.as_str()).collect(),
-                format!("{:?}", o.kind).to_lowercase(),
+                o.kind.as_str(),
             )
         })
         .collect()

@@ -133,7 +133,7 @@ pub fn core_options() -> Vec<CoreOption> {
         .map(|o| CoreOption {
             name: o.name.to_string(),
             jobs: o.jobs().iter().map(|j| j.as_str().to_string()).collect(),
-            kind: format!("{:?}", o.kind).to_lowercase(),
+            kind: o.kind.as_str().to_string(),
             doc: o.doc.to_string(),
         })
         .collect()

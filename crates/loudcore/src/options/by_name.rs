@@ -46,6 +46,19 @@ pub enum ValueKind {
     List,
 }
 
+impl ValueKind {
+    /// The lowercase name (`"bool"`, `"int"`, `"float"`, `"text"`, `"list"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueKind::Bool => "bool",
+            ValueKind::Int => "int",
+            ValueKind::Float => "float",
+            ValueKind::Text => "text",
+            ValueKind::List => "list",
+        }
+    }
+}
+
 /// The jobs, for [`OptionInfo::jobs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobKind {
