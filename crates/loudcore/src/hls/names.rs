@@ -1,6 +1,7 @@
 //! Variant names, which become file and directory names under the output directory.
 
 use super::Variant;
+use super::playlist::MASTER;
 use crate::error::{Error, Result};
 
 const MAX_NAME_CHARS: usize = 64;
@@ -59,11 +60,12 @@ pub(super) fn check_name(n: &str) -> Result<()> {
             "HLS variant name {n:?} contains {c:?}; use only letters, digits, '_' and '-'"
         )));
     }
-    // `master` would collide with master.m3u8 in the flat layout.
-    if n.eq_ignore_ascii_case("master") {
-        return Err(invalid(
-            "HLS variant name \"master\" is reserved for the master playlist".into(),
-        ));
+    // The master playlist's stem would collide with it in the flat layout (NAME.m3u8).
+    let master = MASTER.strip_suffix(".m3u8").unwrap_or(MASTER);
+    if n.eq_ignore_ascii_case(master) {
+        return Err(invalid(format!(
+            "HLS variant name {master:?} is reserved for the master playlist"
+        )));
     }
     Ok(())
 }
