@@ -51,19 +51,11 @@ pub(crate) fn normalize(
     output: Unknown,
     options: Option<Unknown>,
 ) -> Result<AsyncTask<Job>> {
-    Ok(Job::start(|hooks| {
-        let mut opts = loudcore::NormalizeOptions::default();
-        let call = options::read(options, |n, v| opts.set(n, v))?;
-        let input = input_from(input, call.name.clone())?;
+    normalize_job(env, input, options, move || {
         let output: String = parse(Some(output), "output (a path)")?
             .ok_or_else(|| invalid("output must be a path"))?;
-        opts.job = hooks.attach(env, call, opts.job)?;
-        Ok(Work::Normalize {
-            input,
-            outputs: vec![output.into()],
-            opts,
-        })
-    }))
+        Ok(vec![output.into()])
+    })
 }
 
 /// `normalizeTo(input, outputs, options)`.
@@ -73,19 +65,31 @@ pub(crate) fn normalize_to(
     outputs: Unknown,
     options: Option<Unknown>,
 ) -> Result<AsyncTask<Job>> {
-    Ok(Job::start(|hooks| {
-        let mut opts = loudcore::NormalizeOptions::default();
-        let call = options::read(options, |n, v| opts.set(n, v))?;
-        let input = input_from(input, call.name.clone())?;
+    normalize_job(env, input, options, move || {
         let not_list = || invalid("outputs must be an array of outputs");
         if !outputs.is_array().unwrap_or(false) {
             return Err(not_list());
         }
-        let outputs = parse::<Vec<Unknown>>(Some(outputs), "outputs")?
+        parse::<Vec<Unknown>>(Some(outputs), "outputs")?
             .ok_or_else(not_list)?
             .into_iter()
             .map(options::output)
-            .collect::<Mapped<Vec<_>>>()?;
+            .collect()
+    })
+}
+
+/// Both normalize functions: the options, the input, then the outputs `outputs` reads.
+fn normalize_job(
+    env: &Env,
+    input: Unknown,
+    options: Option<Unknown>,
+    outputs: impl FnOnce() -> Mapped<Vec<loudcore::OutputSpec>>,
+) -> Result<AsyncTask<Job>> {
+    Ok(Job::start(|hooks| {
+        let mut opts = loudcore::NormalizeOptions::default();
+        let call = options::read(options, |n, v| opts.set(n, v))?;
+        let input = input_from(input, call.name.clone())?;
+        let outputs = outputs()?;
         opts.job = hooks.attach(env, call, opts.job)?;
         Ok(Work::Normalize {
             input,
