@@ -21,7 +21,7 @@ export type Preset =
   | 'ebu-r128'
   | 'atsc-a85'
 
-/** How loudness is reached: `linear` (default) or `dynamic` (not supported yet: refused). */
+/** How loudness is reached: `linear` (default) or `dynamic` (also a loudness-range target). */
 export type Mode = 'linear' | 'dynamic'
 
 /** Containers loudcore reads, recognised from the content (never from the file name). */
@@ -149,15 +149,21 @@ export interface TargetOptions {
   targetLufs?: number
   /** True-peak ceiling, dBTP. Default -1 (or the preset's). */
   truePeakDbtp?: number
-  /** Loudness-range target, LU (dynamic mode only). */
+  /**
+   * Loudness-range target of dynamic mode, LU. Default 11 there; refused with
+   * `INVALID_OPTIONS` in linear mode, which keeps the input's range.
+   */
   lraLu?: number
   /**
-   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
-   * is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
+   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`:
+   * a smooth gain curve, planned over the whole input, also brings the loudness range to
+   * `lraLu`. Never switched silently.
    */
   mode?: Mode
   /** Renders allowed per output (or variant) before giving up on the target. Default 4. */
   maxAttempts?: number
+  /** Report the gain applied every 100 ms (`report.dynamic.gainCurveDb`, dynamic mode). */
+  gainCurve?: boolean
 }
 
 /** Encoder settings of an output: for every output of a job, or one `OutputSpec`. */
@@ -299,6 +305,30 @@ export interface CurvePoint {
 }
 
 /**
+ * What dynamic mode planned. Gains are before the true-peak limiter: the report's
+ * `gainDb` plus the curve.
+ */
+export interface DynamicReport {
+  /** The loudness-range target, LU. */
+  lraTargetLu: number
+  /**
+   * `false` where the input's range was already within the target: the result is then
+   * linear mode's.
+   */
+  curveApplied: boolean
+  /** Loudness range the plan expected of the output, LU. */
+  plannedLraLu: number
+  /** Lowest gain applied, dB. */
+  gainMinDb: number
+  /** Highest gain applied, dB. */
+  gainMaxDb: number
+  /** Largest change of the gain between successive 100 ms frames, dB. */
+  maxGainStepDb: number
+  /** The gain every 100 ms (frame `k` centred at `(k + 0.5) / 10` s), with `gainCurve`. */
+  gainCurveDb: Float32Array | null
+}
+
+/**
  * Normalizes `input` once and writes an audio-only HLS ladder into `outDir`: one media
  * playlist and its segments per variant, and `master.m3u8`, on the libuv thread pool.
  *
@@ -390,8 +420,15 @@ export interface Report {
   targetLufs: number
   /** The true-peak ceiling the job aimed for, dBTP. */
   truePeakDbtp: number
-  /** Gain planned from the measurement (target minus integrated loudness), dB. */
+  /** `linear` or `dynamic`, as asked (never switched). */
+  mode: Mode
+  /**
+   * Gain planned from the measurement (target minus integrated loudness; in dynamic mode
+   * after the gain curve, which adds to it), dB.
+   */
   gainDb: number
+  /** What dynamic mode did; `null` in linear mode. */
+  dynamic: DynamicReport | null
   /** Whether the true-peak limiter had to reduce gain anywhere. */
   limiterActive: boolean
   /** Every written output, measured on the decoded file (for `hls()`, one per variant). */

@@ -21,7 +21,7 @@ export type Preset =
   | 'ebu-r128'
   | 'atsc-a85'
 
-/** How loudness is reached: `linear` (default) or `dynamic` (not supported yet: refused). */
+/** How loudness is reached: `linear` (default) or `dynamic` (also a loudness-range target). */
 export type Mode = 'linear' | 'dynamic'
 
 /** Containers loudcore reads, recognised from the content (never from the file name). */
@@ -149,15 +149,21 @@ export interface TargetOptions {
   targetLufs?: number
   /** True-peak ceiling, dBTP. Default -1 (or the preset's). */
   truePeakDbtp?: number
-  /** Loudness-range target, LU (dynamic mode only). */
+  /**
+   * Loudness-range target of dynamic mode, LU. Default 11 there; refused with
+   * `INVALID_OPTIONS` in linear mode, which keeps the input's range.
+   */
   lraLu?: number
   /**
-   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`
-   * is not supported yet and is refused with `INVALID_OPTIONS`, never substituted.
+   * `linear` (default): one gain plus a true-peak limiter, dynamics preserved. `dynamic`:
+   * a smooth gain curve, planned over the whole input, also brings the loudness range to
+   * `lraLu`. Never switched silently.
    */
   mode?: Mode
   /** Renders allowed per output (or variant) before giving up on the target. Default 4. */
   maxAttempts?: number
+  /** Report the gain applied every 100 ms (`report.dynamic.gainCurveDb`, dynamic mode). */
+  gainCurve?: boolean
 }
 
 /** Encoder settings of an output: for every output of a job, or one `OutputSpec`. */

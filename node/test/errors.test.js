@@ -80,7 +80,7 @@ test('SILENT_INPUT: normalizing silence', async (t) => {
   assert.deepEqual(fs.readdirSync(dir), ['silence.wav'])
 })
 
-test('INVALID_OPTIONS: dynamic mode, unknown preset, wrong types, bad output extension', async (t) => {
+test('INVALID_OPTIONS: a range target in linear mode, unknown preset, wrong types, bad output extension', async (t) => {
   const dir = tmpdir(t)
   const input = put(dir, 'in.wav', sineWav({ seconds: 1, dbfs: -23 }))
   const out = path.join(dir, 'out.wav')
@@ -90,7 +90,7 @@ test('INVALID_OPTIONS: dynamic mode, unknown preset, wrong types, bad output ext
     assert.match(e.message, re)
     return true
   }
-  await assert.rejects(normalize(input, out, { mode: 'dynamic' }), invalid(/dynamic/))
+  await assert.rejects(normalize(input, out, { lraLu: 7 }), invalid(/dynamic mode/))
   await assert.rejects(normalize(input, out, { preset: 'loudest' }), invalid(/loudest/))
   await assert.rejects(normalize(input, out, { targetLufs: 'loud' }), invalid(/targetLufs/))
   await assert.rejects(normalize(input, out, { quality: 1.5 }), invalid(/quality/))

@@ -128,7 +128,7 @@ test('invalid options reject with INVALID_OPTIONS and write nothing', async (t) 
     { codec: 'opus' },
     { layout: 'deep' },
     { segmentSeconds: 0.1 },
-    { mode: 'dynamic' },
+    { lraLu: 7 },
   ]
   for (const opts of bad) {
     await assert.rejects(hls(input, out, opts), (e) => {

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { analyze, normalize } = require('..')
-const { amp, wav, sineWav, tmpdir, put, near } = require('../test-support/audio')
+const { amp, tones, wav, sineWav, tmpdir, put, near } = require('../test-support/audio')
 
 test('WAV: -30 dBFS sine to -16 LUFS, measured again on the output', async (t) => {
   const dir = tmpdir(t)
@@ -100,4 +100,26 @@ test('Buffer input, a named Buffer and an output sample rate', async (t) => {
   near(assert, a.integratedLufs, -18, 0.1, 'output integratedLufs')
   near(assert, a.durationS, 6, 1e-3, 'durationS')
   assert.ok(fs.existsSync(out))
+})
+
+test('dynamic mode brings a 10 LU range under lraLu, smoothly, and reports its curve', async (t) => {
+  const dir = tmpdir(t)
+  // EBU Tech 3342 case 1: 20 s at -20 dBFS then 20 s at -30 dBFS.
+  const input = put(dir, 'in.wav', wav(tones([{ seconds: 20, dbfs: -20 }, { seconds: 20, dbfs: -30 }])))
+  const out = path.join(dir, 'out.wav')
+  const r = await normalize(input, out, { mode: 'dynamic', lraLu: 5, targetLufs: -18, gainCurve: true })
+  assert.equal(r.mode, 'dynamic')
+  const d = r.dynamic
+  assert.ok(d && d.curveApplied, 'a curve was applied')
+  assert.equal(d.lraTargetLu, 5)
+  assert.ok(d.gainMinDb < d.gainMaxDb && d.maxGainStepDb <= 1, JSON.stringify({ ...d, gainCurveDb: null }))
+  assert.ok(d.gainCurveDb instanceof Float32Array, 'the curve is a Float32Array')
+  assert.equal(d.gainCurveDb.length, 400)
+  const again = await analyze(out)
+  near(assert, again.integratedLufs, -18, 0.1, 'output integratedLufs')
+  assert.ok(again.lraLu <= 5.5, `output LRA ${again.lraLu}`)
+
+  const plain = await normalize(input, path.join(dir, 'plain.wav'))
+  assert.equal(plain.mode, 'linear')
+  assert.equal(plain.dynamic, null)
 })

@@ -112,7 +112,7 @@ def test_silent_input_cannot_be_normalized(signals: Path, out_dir: Path) -> None
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"mode": "dynamic"}, "not supported yet"),
+        ({"lra_lu": 7.0}, "dynamic mode"),
         ({"mode": "loudest"}, "unknown mode"),
         ({"preset": "loud"}, "unknown preset"),
         ({"target_lufs": 5.0}, "target_lufs"),

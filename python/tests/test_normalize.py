@@ -95,3 +95,34 @@ def test_normalize_to_several_outputs_from_one_job(signals: Path, out_dir: Path)
     assert spec.path == Path("x.mp3") and spec.bitrate == 128_000 and spec.quality is None
     assert repr(spec) == 'OutputSpec("x.mp3", bitrate=128000)'
 
+
+
+def test_dynamic_mode_reaches_a_loudness_range(signals: Path, out_dir: Path) -> None:
+    # EBU Tech 3342 case 1: 20 s at -20 dBFS then 20 s at -30 dBFS, a range of 10 LU.
+    out = out_dir / "dyn.wav"
+    r = loudcore.normalize(
+        signals / "ebu3342_1.wav", out, mode="dynamic", lra_lu=5.0, target_lufs=-18.0, gain_curve=True
+    )
+    assert r.mode == "dynamic" and r.dynamic is not None
+    d = r.dynamic
+    assert d.curve_applied and d.lra_target_lu == 5.0
+    assert d.gain_min_db < d.gain_max_db and d.max_gain_step_db <= 1.0
+    assert d.gain_curve_db is not None and len(d.gain_curve_db) == 400
+    steps = [abs(b - a) for a, b in zip(d.gain_curve_db, d.gain_curve_db[1:])]
+    assert max(steps) == pytest.approx(d.max_gain_step_db, abs=1e-3)
+    a = loudcore.analyze(out)
+    assert a.integrated_lufs == pytest.approx(-18.0, abs=0.1)
+    assert a.lra_lu <= 5.5 and a.duration_s == pytest.approx(40.0, abs=1e-3)
+    assert r.outputs[0].lra_lu == pytest.approx(a.lra_lu, abs=0.01)
+    assert 'mode="dynamic"' in repr(r) and "DynamicReport(" in repr(d)
+    assert r.to_dict()["dynamic"]["curve_applied"] is True
+
+
+def test_dynamic_mode_within_the_range_is_linear(signals: Path, out_dir: Path) -> None:
+    r = loudcore.normalize(signals / "ebu3342_1.wav", out_dir / "dyn.wav", mode="dynamic")
+    assert r.mode == "dynamic" and r.dynamic is not None
+    assert not r.dynamic.curve_applied and r.dynamic.lra_target_lu == 11.0
+    assert r.dynamic.gain_curve_db is None
+    lin = loudcore.normalize(signals / "ebu3342_1.wav", out_dir / "lin.wav")
+    assert lin.mode == "linear" and lin.dynamic is None
+    assert (out_dir / "dyn.wav").read_bytes() == (out_dir / "lin.wav").read_bytes()

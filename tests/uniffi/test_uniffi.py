@@ -130,6 +130,27 @@ def test_normalize_then_measure_the_output(ebu_3341_1, tmp_path, ext):
     assert a.duration_s == pytest.approx(20.0, abs=0.05)
 
 
+def test_dynamic_mode_reaches_a_loudness_range(tmp_path):
+    # EBU Tech 3342 case 1: 20 s at -20 dBFS then 20 s at -30 dBFS, a range of 10 LU.
+    src = write_wav(tmp_path / "steps.wav", sine_stereo(20.0, -20.0) + sine_stereo(20.0, -30.0))
+    out = tmp_path / "dyn.wav"
+    r = lf.normalize(
+        path(src),
+        str(out),
+        lf.NormalizeOptions(mode="dynamic", lra_lu=5.0, target_lufs=-18.0, gain_curve=True),
+    )
+    assert r.mode == "dynamic" and r.dynamic is not None
+    d = r.dynamic
+    assert d.curve_applied and d.lra_target_lu == 5.0
+    assert d.gain_min_db < d.gain_max_db and d.max_gain_step_db <= 1.0
+    assert d.gain_curve_db is not None and len(d.gain_curve_db) == 400
+    a = lf.analyze(path(out))
+    assert a.integrated_lufs == pytest.approx(-18.0, abs=TOL_LU)
+    assert a.lra_lu <= 5.5
+    plain = lf.normalize(path(src), str(tmp_path / "plain.wav"))
+    assert plain.mode == "linear" and plain.dynamic is None
+
+
 def test_normalize_with_preset_and_limiter(tmp_path):
     # A loud sine (-3 dBFS peak, about -3 LUFS) to EBU R128 (-23 LUFS, -1 dBTP): gain only.
     src = write_wav(tmp_path / "loud.wav", sine_stereo(5.0, -3.0))
@@ -338,7 +359,7 @@ def test_silent_input(silence, tmp_path):
 @pytest.mark.parametrize(
     "options, output, expect",
     [
-        (lf.NormalizeOptions(mode="dynamic"), "o.wav", "dynamic"),
+        (lf.NormalizeOptions(lra_lu=7.0), "o.wav", "dynamic mode"),
         (lf.NormalizeOptions(mode="loudest"), "o.wav", "unknown mode"),
         (lf.NormalizeOptions(preset="radio-gaga"), "o.wav", "unknown preset"),
         (lf.NormalizeOptions(target_lufs=5.0), "o.wav", "target_lufs"),
@@ -490,7 +511,7 @@ def test_normalize_report_has_no_master_or_variant(short_sine, tmp_path):
         (lf.HlsOptions(codec="opus"), "codec"),
         (lf.HlsOptions(layout="deep"), "layout"),
         (lf.HlsOptions(segment_seconds=0.1), "segment"),
-        (lf.HlsOptions(mode="dynamic"), "dynamic"),
+        (lf.HlsOptions(lra_lu=7.0), "dynamic mode"),
     ],
 )
 def test_hls_invalid_options(short_sine, tmp_path, options, expect):

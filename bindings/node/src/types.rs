@@ -1,6 +1,7 @@
 //! The core's reports as plain JS objects: the same fields in camelCase, `null` where the core
 //! has `None` (the integrated loudness of silence, an unknown bit rate).
 
+use napi::bindgen_prelude::Float32Array;
 use napi_derive::napi;
 
 /// Loudness and stream facts of one input, measured on its decoded audio.
@@ -122,6 +123,41 @@ pub struct Timings {
     pub input_decodes: u32,
 }
 
+/// What dynamic mode planned. Gains are before the true-peak limiter: the report's
+/// `gainDb` plus the curve.
+#[napi(object, use_nullable = true, object_from_js = false)]
+pub struct DynamicReport {
+    /// The loudness-range target, LU.
+    pub lra_target_lu: f64,
+    /// `false` where the input's range was already within the target: the result is then
+    /// linear mode's.
+    pub curve_applied: bool,
+    /// Loudness range the plan expected of the output, LU.
+    pub planned_lra_lu: f64,
+    /// Lowest gain applied, dB.
+    pub gain_min_db: f64,
+    /// Highest gain applied, dB.
+    pub gain_max_db: f64,
+    /// Largest change of the gain between successive 100 ms frames, dB.
+    pub max_gain_step_db: f64,
+    /// The gain every 100 ms (frame `k` centred at `(k + 0.5) / 10` s), with `gainCurve`.
+    pub gain_curve_db: Option<Float32Array>,
+}
+
+impl From<loudcore::DynamicReport> for DynamicReport {
+    fn from(d: loudcore::DynamicReport) -> Self {
+        DynamicReport {
+            lra_target_lu: d.lra_target_lu,
+            curve_applied: d.curve_applied,
+            planned_lra_lu: d.planned_lra_lu,
+            gain_min_db: d.gain_min_db,
+            gain_max_db: d.gain_max_db,
+            max_gain_step_db: d.max_gain_step_db,
+            gain_curve_db: d.gain_curve_db.map(Float32Array::new),
+        }
+    }
+}
+
 /// What a normalize or hls job did and measured.
 #[napi(object, use_nullable = true, object_from_js = false)]
 pub struct Report {
@@ -131,8 +167,14 @@ pub struct Report {
     pub target_lufs: f64,
     /// The true-peak ceiling the job aimed for, dBTP.
     pub true_peak_dbtp: f64,
-    /// Gain planned from the measurement (target minus integrated loudness), dB.
+    /// `linear` or `dynamic`, as asked (never switched).
+    #[napi(ts_type = "Mode")]
+    pub mode: String,
+    /// Gain planned from the measurement (target minus integrated loudness; in dynamic mode
+    /// after the gain curve, which adds to it), dB.
     pub gain_db: f64,
+    /// What dynamic mode did; `null` in linear mode.
+    pub dynamic: Option<DynamicReport>,
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
     /// Every written output, measured on the decoded file (for `hls()`, one per variant).
@@ -211,7 +253,9 @@ impl From<loudcore::Report> for Report {
             input: r.input.into(),
             target_lufs: r.target_lufs,
             true_peak_dbtp: r.true_peak_dbtp,
+            mode: r.mode.as_str().to_string(),
             gain_db: r.gain_db,
+            dynamic: r.dynamic.map(DynamicReport::from),
             limiter_active: r.limiter_active,
             outputs: r.outputs.into_iter().map(Into::into).collect(),
             master_playlist: r.master_playlist,

@@ -22,7 +22,7 @@ use loudcore::{AnalyzeOptions, HlsOptions, Input, JobKind, NormalizeOptions};
 
 use crate::run::{CancelToken, run};
 use crate::types::{
-    Analysis, CurvePoint, OutputReport, OutputSpec, Report, Timings, VariantReport,
+    Analysis, CurvePoint, DynamicReport, OutputReport, OutputSpec, Report, Timings, VariantReport,
 };
 
 /// `str | os.PathLike | bytes` to a core input; `name` labels bytes in messages.
@@ -209,6 +209,7 @@ fn _loudcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OutputReport>()?;
     m.add_class::<VariantReport>()?;
     m.add_class::<Timings>()?;
+    m.add_class::<DynamicReport>()?;
     m.add_class::<OutputSpec>()?;
     error::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -270,6 +270,54 @@ impl Timings {
     }
 }
 
+/// What dynamic mode planned (gains before the true-peak limiter: the Report's `gain_db`
+/// plus the curve).
+#[pyclass(module = "loudcore", name = "DynamicReport", frozen, get_all)]
+#[derive(Clone, Serialize)]
+pub(crate) struct DynamicReport {
+    lra_target_lu: f64,
+    curve_applied: bool,
+    planned_lra_lu: f64,
+    gain_min_db: f64,
+    gain_max_db: f64,
+    max_gain_step_db: f64,
+    gain_curve_db: Option<Vec<f32>>,
+}
+
+impl From<loudcore::DynamicReport> for DynamicReport {
+    fn from(d: loudcore::DynamicReport) -> Self {
+        DynamicReport {
+            lra_target_lu: d.lra_target_lu,
+            curve_applied: d.curve_applied,
+            planned_lra_lu: d.planned_lra_lu,
+            gain_min_db: d.gain_min_db,
+            gain_max_db: d.gain_max_db,
+            max_gain_step_db: d.max_gain_step_db,
+            gain_curve_db: d.gain_curve_db,
+        }
+    }
+}
+
+#[pymethods]
+impl DynamicReport {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, self)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "DynamicReport(lra_target_lu={:.1}, curve_applied={}, planned_lra_lu={:.2}, \
+             gain_min_db={:.2}, gain_max_db={:.2}, max_gain_step_db={:.2})",
+            self.lra_target_lu,
+            py_bool(self.curve_applied),
+            self.planned_lra_lu,
+            self.gain_min_db,
+            self.gain_max_db,
+            self.max_gain_step_db,
+        )
+    }
+}
+
 /// What a normalize job did and measured.
 #[pyclass(module = "loudcore", name = "Report", frozen, get_all)]
 #[derive(Clone, Serialize)]
@@ -277,7 +325,9 @@ pub(crate) struct Report {
     input: Analysis,
     target_lufs: f64,
     true_peak_dbtp: f64,
+    mode: String,
     gain_db: f64,
+    dynamic: Option<DynamicReport>,
     limiter_active: bool,
     outputs: Vec<OutputReport>,
     master_playlist: Option<String>,
@@ -291,7 +341,9 @@ impl From<loudcore::Report> for Report {
             input: r.input.into(),
             target_lufs: r.target_lufs,
             true_peak_dbtp: r.true_peak_dbtp,
+            mode: r.mode.as_str().to_string(),
             gain_db: r.gain_db,
+            dynamic: r.dynamic.map(DynamicReport::from),
             limiter_active: r.limiter_active,
             outputs: r.outputs.into_iter().map(OutputReport::from).collect(),
             master_playlist: r.master_playlist,
@@ -311,10 +363,11 @@ impl Report {
     fn __repr__(&self) -> String {
         let outputs: Vec<String> = self.outputs.iter().map(OutputReport::__repr__).collect();
         format!(
-            "Report(target_lufs={:.2}, true_peak_dbtp={:.2}, gain_db={:.2}, limiter_active={}, \
-             input_lufs={}, outputs=[{}], elapsed_s={:.3})",
+            "Report(target_lufs={:.2}, true_peak_dbtp={:.2}, mode={:?}, gain_db={:.2}, \
+             limiter_active={}, input_lufs={}, outputs=[{}], elapsed_s={:.3})",
             self.target_lufs,
             self.true_peak_dbtp,
+            self.mode,
             self.gain_db,
             py_bool(self.limiter_active),
             opt(self.input.integrated_lufs),

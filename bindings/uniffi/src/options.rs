@@ -156,13 +156,17 @@ options_record! {
         pub target_lufs: f64,
         /// True-peak ceiling, dBTP. Default: the preset's, else -1.
         pub true_peak_dbtp: f64,
-        /// Loudness-range target (dynamic mode only).
+        /// Loudness-range target of dynamic mode, LU. Default 11 there; refused in linear
+        /// mode, which keeps the input's range.
         pub lra_lu: f64,
         /// A named target: `spotify`, `apple-music`, `youtube`, `amazon`, `tidal`, `deezer`,
         /// `podcast`, `ebu-r128`, `atsc-a85`.
         pub preset: String,
-        /// `linear` (default). `dynamic` is not supported yet and is refused, never substituted.
+        /// `linear` (default): one gain and the true-peak limiter. `dynamic`: a smooth gain
+        /// curve also brings the loudness range to `lra_lu`. Never switched silently.
         pub mode: String,
+        /// Report the gain applied every 100 ms (`Report.dynamic`, dynamic mode).
+        pub gain_curve: bool,
         /// Constant bit rate for lossy outputs, bits per second (MP3 default: VBR V0).
         pub bitrate: u32,
         /// MP3 VBR quality 0 (best) to 9; FLAC compression level.
@@ -203,13 +207,17 @@ options_record! {
         pub target_lufs: f64,
         /// True-peak ceiling, dBTP. Default: the preset's, else -1.
         pub true_peak_dbtp: f64,
-        /// Loudness-range target (dynamic mode only).
+        /// Loudness-range target of dynamic mode, LU. Default 11 there; refused in linear
+        /// mode, which keeps the input's range.
         pub lra_lu: f64,
         /// A named target: `spotify`, `apple-music`, `youtube`, `amazon`, `tidal`, `deezer`,
         /// `podcast`, `ebu-r128`, `atsc-a85`.
         pub preset: String,
-        /// `linear` (default). `dynamic` is not supported yet and is refused, never substituted.
+        /// `linear` (default): one gain and the true-peak limiter. `dynamic`: a smooth gain
+        /// curve also brings the loudness range to `lra_lu`. Never switched silently.
         pub mode: String,
+        /// Report the gain applied every 100 ms (`Report.dynamic`, dynamic mode).
+        pub gain_curve: bool,
         /// Limits the input must meet.
         pub limits: Limits,
         /// How damaged input is treated.

@@ -171,6 +171,40 @@ pub struct Timings {
     pub input_decodes: u32,
 }
 
+/// What dynamic mode planned. Gains are before the true-peak limiter: the Report's
+/// `gain_db` plus the curve.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct DynamicReport {
+    /// The loudness-range target, LU.
+    pub lra_target_lu: f64,
+    /// `false` where the input's range was already within the target: the result is then
+    /// linear mode's.
+    pub curve_applied: bool,
+    /// Loudness range the plan expected of the output, LU.
+    pub planned_lra_lu: f64,
+    /// Lowest and highest gain applied, dB.
+    pub gain_min_db: f64,
+    pub gain_max_db: f64,
+    /// Largest change of the gain between successive 100 ms frames, dB.
+    pub max_gain_step_db: f64,
+    /// The gain every 100 ms (frame `k` centred at `(k + 0.5) / 10` s), with `gain_curve`.
+    pub gain_curve_db: Option<Vec<f32>>,
+}
+
+impl From<loudcore::DynamicReport> for DynamicReport {
+    fn from(d: loudcore::DynamicReport) -> Self {
+        DynamicReport {
+            lra_target_lu: d.lra_target_lu,
+            curve_applied: d.curve_applied,
+            planned_lra_lu: d.planned_lra_lu,
+            gain_min_db: d.gain_min_db,
+            gain_max_db: d.gain_max_db,
+            max_gain_step_db: d.max_gain_step_db,
+            gain_curve_db: d.gain_curve_db,
+        }
+    }
+}
+
 /// What a normalize or hls job did and measured.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct Report {
@@ -180,8 +214,13 @@ pub struct Report {
     pub target_lufs: f64,
     /// The true-peak ceiling the job aimed for, dBTP.
     pub true_peak_dbtp: f64,
-    /// Gain planned from the measurement: target minus integrated loudness.
+    /// `"linear"` or `"dynamic"`, as asked (never switched).
+    pub mode: String,
+    /// Gain planned from the measurement: target minus integrated loudness (in dynamic
+    /// mode, after the gain curve, which adds to it).
     pub gain_db: f64,
+    /// What dynamic mode did; `None` in linear mode.
+    pub dynamic: Option<DynamicReport>,
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
     pub outputs: Vec<OutputReport>,
@@ -199,7 +238,9 @@ impl From<loudcore::Report> for Report {
             input: r.input.into(),
             target_lufs: r.target_lufs,
             true_peak_dbtp: r.true_peak_dbtp,
+            mode: r.mode.as_str().to_string(),
             gain_db: r.gain_db,
+            dynamic: r.dynamic.map(DynamicReport::from),
             limiter_active: r.limiter_active,
             outputs: r
                 .outputs

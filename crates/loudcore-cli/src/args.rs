@@ -97,12 +97,16 @@ pub struct TargetArgs {
     /// True-peak ceiling in dBTP (default -1, or the preset's).
     #[arg(long, allow_hyphen_values = true)]
     pub true_peak_dbtp: Option<f64>,
-    /// Loudness-range target in LU (dynamic mode only).
+    /// Loudness-range target in LU, of dynamic mode (default 11 there; refused in linear mode).
     #[arg(long)]
     pub lra_lu: Option<f64>,
-    /// linear (default: one gain plus a true-peak limiter) or dynamic (not supported yet).
+    /// linear (default: one gain plus a true-peak limiter) or dynamic (a smooth gain curve
+    /// also brings the loudness range to --lra-lu).
     #[arg(long)]
     pub mode: Option<Mode>,
+    /// Report the gain applied every 100 ms (dynamic mode; with --json).
+    #[arg(long, alias = "curve")]
+    pub gain_curve: bool,
     /// Renders allowed per output before giving up on the target (default 4).
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
@@ -117,6 +121,7 @@ impl TargetArgs {
             lra_lu: self.lra_lu,
             mode: self.mode.unwrap_or_default(),
             max_attempts: self.max_attempts,
+            gain_curve: self.gain_curve,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use loudcore::{CancelToken, Container, HlsCodec, HlsOptions, Input, Layout, Variant};
 
 use crate::args::{JobArgs, TargetArgs};
-use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
+use crate::output::{fmt_duration, fmt_opt, print_json, print_plan, progress_bar};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -66,17 +66,7 @@ pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
         return print_json(&r);
     }
     println!("{:<16}{}", "Input", args.input.display());
-    println!(
-        "{:<16}{} / {} / LRA {:.1} LU",
-        "Measured",
-        fmt_opt(r.input.integrated_lufs, "LUFS"),
-        fmt_opt(r.input.true_peak_dbtp, "dBTP"),
-        r.input.lra_lu
-    );
-    println!(
-        "{:<16}{:.1} LUFS, ceiling {:.1} dBTP",
-        "Target", r.target_lufs, r.true_peak_dbtp
-    );
+    print_plan(&r);
     if let Some(m) = &r.master_playlist {
         println!("{:<16}{m}", "Master");
     }

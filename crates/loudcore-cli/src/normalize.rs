@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use loudcore::{CancelToken, Input, NormalizeOptions, OutputSpec};
 
 use crate::args::{EncoderArgs, JobArgs, TargetArgs};
-use crate::output::{fmt_duration, fmt_opt, print_json, progress_bar};
+use crate::output::{fmt_duration, fmt_opt, print_json, print_plan, progress_bar};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -43,30 +43,10 @@ pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
         return print_json(&r);
     }
     println!("{:<16}{}", "Input", args.input.display());
-    println!(
-        "{:<16}{} / {} / LRA {:.1} LU",
-        "Measured",
-        fmt_opt(r.input.integrated_lufs, "LUFS"),
-        fmt_opt(r.input.true_peak_dbtp, "dBTP"),
-        r.input.lra_lu
-    );
-    println!(
-        "{:<16}{:.1} LUFS, ceiling {:.1} dBTP",
-        "Target", r.target_lufs, r.true_peak_dbtp
-    );
-    println!(
-        "{:<16}{:+.2} dB{}",
-        "Gain",
-        r.gain_db,
-        if r.limiter_active {
-            " (true-peak limiter engaged)"
-        } else {
-            ""
-        }
-    );
+    print_plan(&r);
     for o in &r.outputs {
         println!(
-            "{:<16}{} ({}, {} Hz, {}): {} / {}, {}{}",
+            "{:<16}{} ({}, {} Hz, {}): {} / {} / LRA {:.1} LU, {}{}",
             "Output",
             o.path,
             o.format.as_str(),
@@ -74,6 +54,7 @@ pub fn run(args: Args, cancel: CancelToken) -> Result<(), loudcore::Error> {
             fmt_duration(o.duration_s),
             fmt_opt(o.integrated_lufs, "LUFS"),
             fmt_opt(o.true_peak_dbtp, "dBTP"),
+            o.lra_lu,
             if o.verified {
                 "verified"
             } else {

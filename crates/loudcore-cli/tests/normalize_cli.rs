@@ -255,17 +255,71 @@ fn assert_one_error_line(args: &[&str], code: i32) -> String {
 }
 
 #[test]
-fn dynamic_mode_exits_2_with_one_error_line() {
+fn a_range_target_in_linear_mode_exits_2_with_one_error_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = music_wav(dir.path());
     let out = dir.path().join("out.wav");
-    for extra in [&[][..], &["--json"], &["--lra-lu", "7"]] {
-        let mut args = vec!["normalize", s(&input), "-o", s(&out), "--mode", "dynamic"];
+    for extra in [&[][..], &["--json"], &["--mode", "linear"]] {
+        let mut args = vec!["normalize", s(&input), "-o", s(&out), "--lra-lu", "7"];
         args.extend_from_slice(extra);
         let line = assert_one_error_line(&args, 2);
-        assert!(line.contains("not supported yet"), "{line}");
+        assert!(line.contains("dynamic mode"), "{line}");
         assert!(!out.exists(), "no output for a refused job");
     }
+}
+
+#[test]
+fn dynamic_mode_reports_its_curve() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 10 s loud, 10 s 18 dB quieter: a range far over 5 LU.
+    let loud = music_like(44_100, 10.0, 3);
+    let mut quiet = music_like(44_100, 10.0, 4);
+    quiet.samples.iter_mut().for_each(|x| *x *= 0.125);
+    let input = dir.path().join("steps.wav");
+    write_wav(
+        &input,
+        &loudcore_testsignals::concat(&[loud, quiet]),
+        WavFormat::Int16,
+    )
+    .expect("write wav");
+    let out = dir.path().join("out.wav");
+    let o = run(&[
+        "normalize",
+        s(&input),
+        "-o",
+        s(&out),
+        "--mode",
+        "dynamic",
+        "--lra-lu",
+        "5",
+        "--gain-curve",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = one_json_object(&text(&o.stdout));
+    assert_eq!(r["mode"], "dynamic");
+    let d = r["dynamic"].as_object().expect("a dynamic object");
+    assert_eq!(d["curve_applied"], true);
+    assert_eq!(d["lra_target_lu"], 5.0);
+    let curve = d["gain_curve_db"].as_array().expect("the curve");
+    assert_eq!(curve.len(), 200);
+    assert!(d["max_gain_step_db"].as_f64().is_some_and(|x| x <= 1.0));
+    let lra = r["outputs"][0]["lra_lu"].as_f64().expect("output LRA");
+    assert!(lra <= 5.5, "output LRA {lra}");
+    // The same job for a person: the curve's range in one line.
+    let o = run(&[
+        "normalize",
+        s(&input),
+        "-o",
+        s(&out),
+        "--mode",
+        "dynamic",
+        "--lra-lu",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let t = text(&o.stdout);
+    assert!(t.contains("(dynamic)") && t.contains("Gain curve"), "{t}");
 }
 
 #[test]

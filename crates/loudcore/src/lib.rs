@@ -28,7 +28,7 @@ mod resample;
 pub use decode::DecodeOptions;
 pub use encode::{EncoderSettings, OutputFormat};
 pub use error::{Error, ErrorClass, Result};
-pub use gain::{Mode, Preset};
+pub use gain::{DEFAULT_LRA_LU, Mode, Preset};
 pub use hls::{Container, HlsCodec, Layout, Variant, default_variants};
 pub use input::{Format, Input, Limits, Probe, Tags, probe};
 pub use job::{CancelToken, ProgressFn, Stage};
@@ -38,6 +38,6 @@ pub use options::{
     OptionValue, OutputSpec, TargetOptions, ValueKind,
 };
 pub use pipeline::{
-    OutputReport, Report, Timings, VariantReport, analyze, analyze_with, hls, normalize,
-    normalize_to,
+    DynamicReport, OutputReport, Report, Timings, VariantReport, analyze, analyze_with, hls,
+    normalize, normalize_to,
 };

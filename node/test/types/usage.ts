@@ -14,6 +14,7 @@ import {
   type HlsLayout,
   type HlsOptions,
   type LoudcoreError,
+  type Mode,
   type NormalizeOptions,
   type OutputReport,
   type OutputSpec,
@@ -41,6 +42,10 @@ async function worker(uploadPath: string, out: string, signal: AbortSignal): Pro
     signal,
   }
   const report: Report = await normalize(await readFile(uploadPath), out, options)
+  const ranged: Report = await normalize(uploadPath, out, { mode: 'dynamic', lraLu: 11, gainCurve: true })
+  const curve: Float32Array | null = ranged.dynamic ? ranged.dynamic.gainCurveDb : null
+  const mode: Mode = ranged.mode
+  console.log(mode, curve?.length, ranged.dynamic?.maxGainStepDb)
   const first: OutputReport | undefined = report.outputs[0]
   const lufs: number | null = first ? first.integratedLufs : null
   const input: Analysis = report.input

@@ -28,6 +28,7 @@ __all__ = [
     "OutputReport",
     "VariantReport",
     "Timings",
+    "DynamicReport",
     "OutputSpec",
     "LoudcoreError",
     "UnsupportedFormatError",
@@ -235,6 +236,32 @@ class Timings:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class DynamicReport:
+    """What dynamic mode planned. Gains are before the true-peak limiter: Report.gain_db plus the curve."""
+
+    @property
+    def lra_target_lu(self) -> float: ...
+    @property
+    def curve_applied(self) -> bool:
+        """False where the input's range was already within the target: the result is linear mode's."""
+
+    @property
+    def planned_lra_lu(self) -> float: ...
+    @property
+    def gain_min_db(self) -> float: ...
+    @property
+    def gain_max_db(self) -> float: ...
+    @property
+    def max_gain_step_db(self) -> float:
+        """Largest gain change between successive 100 ms frames, dB."""
+
+    @property
+    def gain_curve_db(self) -> list[float] | None:
+        """The gain every 100 ms (frame k centred at (k + 0.5) / 10 s), with gain_curve=True."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class Report:
     """What a normalize job did and measured."""
 
@@ -247,7 +274,13 @@ class Report:
     @property
     def true_peak_dbtp(self) -> float: ...
     @property
+    def mode(self) -> Literal["linear", "dynamic"]: ...
+    @property
     def gain_db(self) -> float: ...
+    @property
+    def dynamic(self) -> DynamicReport | None:
+        """What dynamic mode did; None in linear mode."""
+
     @property
     def limiter_active(self) -> bool: ...
     @property
@@ -342,9 +375,10 @@ def normalize(
     preset: str | None = None,  # spotify, apple-music, youtube, amazon, tidal, deezer, podcast, ebu-r128, atsc-a85
     target_lufs: float | None = None,  # LUFS (-14, or the preset's)
     true_peak_dbtp: float | None = None,  # dBTP (-1, or the preset's)
-    lra_lu: float | None = None,  # loudness-range target (dynamic mode only)
-    mode: str | None = None,  # "linear" (default); "dynamic" is refused for now
+    lra_lu: float | None = None,  # loudness-range target of dynamic mode, LU (11 there)
+    mode: str | None = None,  # "linear" (default) or "dynamic" (also reaches lra_lu)
     max_attempts: int | None = None,  # renders per output before giving up (4)
+    gain_curve: bool | None = None,  # report the gain every 100 ms (dynamic mode)
     # Encoder settings of every output (an OutputSpec may override them).
     bitrate: int | str | None = None,  # bits/s or "192k" (MP3 VBR V0, M4A 128k per channel)
     quality: int | None = None,  # MP3 VBR 0 (best) to 9; FLAC level 0-8
@@ -384,6 +418,7 @@ def normalize_to(
     lra_lu: float | None = None,
     mode: str | None = None,
     max_attempts: int | None = None,
+    gain_curve: bool | None = None,
     # Encoder settings of every output (an OutputSpec may override them).
     bitrate: int | str | None = None,
     quality: int | None = None,
@@ -418,6 +453,7 @@ def hls(
     lra_lu: float | None = None,
     mode: str | None = None,
     max_attempts: int | None = None,
+    gain_curve: bool | None = None,
     # The ladder (bit rate and sample rate are set per variant).
     variants: Sequence[str] | None = None,  # "[name=]bitrate@rate" (48k@24000, 64k@32000, 128k@44100)
     segment_seconds: float | None = None,  # target segment duration, seconds (10)

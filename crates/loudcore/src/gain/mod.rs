@@ -1,11 +1,12 @@
 //! Gain planning and the true-peak limiter.
 
+pub(crate) mod dynamic;
 pub(crate) mod limiter;
 pub(crate) mod sweep;
 pub(crate) mod targets;
 
 pub(crate) use limiter::{Detector, Limiter};
-pub use targets::{Mode, Preset};
+pub use targets::{DEFAULT_LRA_LU, Mode, Preset};
 
 /// The corpus's real music (`LOUDCORE_CORPUS`, default `corpus`), decoded by FFmpeg to
 /// 44.1 kHz stereo f32, for the ignored tests that check the limiter's power path and

@@ -89,8 +89,25 @@ pub enum Mode {
     /// One gain for the whole file plus a true-peak limiter: dynamics are preserved.
     #[default]
     Linear,
-    /// Compression toward a loudness-range target as well. Not supported yet.
+    /// A smooth gain curve, planned over the whole input, brings its loudness range
+    /// (EBU Tech 3342) to at or under `lra_lu`, then the same target, limiter and
+    /// verification as linear. An input already within the range gets the linear result.
     Dynamic,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Linear => "linear",
+            Mode::Dynamic => "dynamic",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl std::str::FromStr for Mode {
@@ -111,11 +128,16 @@ impl std::str::FromStr for Mode {
 pub(crate) struct Targets {
     pub target_lufs: f64,
     pub ceiling_dbtp: f64,
+    /// The loudness-range target of dynamic mode; `None` in linear mode.
+    pub lra_lu: Option<f64>,
 }
 
 /// Default target and ceiling when neither a preset nor a value is given.
 pub(crate) const DEFAULT_TARGET_LUFS: f64 = -14.0;
 pub(crate) const DEFAULT_CEILING_DBTP: f64 = -1.0;
+/// Loudness-range target of dynamic mode when none is given (what the services loudcore
+/// replaces pass to FFmpeg's loudnorm).
+pub const DEFAULT_LRA_LU: f64 = 11.0;
 
 /// Explicit values override the preset, which overrides the defaults.
 pub(crate) fn resolve(
@@ -129,6 +151,7 @@ pub(crate) fn resolve(
     let t = Targets {
         target_lufs: target_lufs.unwrap_or(pt),
         ceiling_dbtp: true_peak_dbtp.unwrap_or(pc),
+        lra_lu: (mode == Mode::Dynamic).then(|| lra_lu.unwrap_or(DEFAULT_LRA_LU)),
     };
     let bad = |detail: String| Err(Error::InvalidOptions { detail });
     if !(t.target_lufs.is_finite() && (-70.0..=0.0).contains(&t.target_lufs)) {
@@ -148,9 +171,12 @@ pub(crate) fn resolve(
             return bad(format!("lra_lu must be between 1 and 50 LU, got {lra}"));
         }
     }
-    if mode == Mode::Dynamic {
+    // Linear mode keeps the input's range: a range target there would be ignored, or (as
+    // FFmpeg's loudnorm does) switch modes behind the caller's back. Neither happens.
+    if mode == Mode::Linear && lra_lu.is_some() {
         return bad(
-            "mode \"dynamic\" (a loudness-range target) is not supported yet; use \"linear\""
+            "lra_lu is a target of dynamic mode; linear mode keeps the input's loudness range \
+             (pass mode \"dynamic\" to reach a range)"
                 .into(),
         );
     }
@@ -184,8 +210,19 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_is_not_supported_yet() {
-        let e = resolve(None, None, None, Mode::Dynamic, Some(11.0)).expect_err("dynamic mode");
-        assert!(e.to_string().contains("not supported yet"), "{e}");
+    fn dynamic_takes_a_range_and_linear_refuses_one() {
+        let t = resolve(None, None, None, Mode::Dynamic, None).expect("dynamic mode");
+        assert_eq!(t.lra_lu, Some(DEFAULT_LRA_LU));
+        let t = resolve(None, None, None, Mode::Dynamic, Some(7.0)).expect("dynamic mode");
+        assert_eq!(t.lra_lu, Some(7.0));
+        assert_eq!(
+            resolve(None, None, None, Mode::Linear, None)
+                .expect("ok")
+                .lra_lu,
+            None
+        );
+        let e = resolve(None, None, None, Mode::Linear, Some(11.0)).expect_err("linear + range");
+        assert!(e.to_string().contains("dynamic"), "{e}");
+        assert!(resolve(None, None, None, Mode::Dynamic, Some(0.5)).is_err());
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct Loudness {
     pub max_momentary_lufs: Option<f64>,
     pub max_short_term_lufs: Option<f64>,
     pub curve: Option<Vec<CurvePoint>>,
+    /// Mean K-weighted power of every 100 ms sub-block, the last one possibly partial
+    /// (kept on request: dynamic mode plans its gain curve from them).
+    pub subblocks: Option<Vec<f32>>,
 }
 
 /// BS.1770-4 channel weights from a WAVE-style channel mask (or the default layout for the
@@ -103,6 +106,7 @@ pub(crate) struct Meter {
     max_m: Option<f64>,
     max_s: Option<f64>,
     curve: Option<Vec<CurvePoint>>,
+    subblocks: Option<Vec<f32>>,
     chbufs: Vec<Vec<f32>>,
     /// Measure sample and true peaks (off for loudness-only calibration runs).
     peaks: bool,
@@ -134,11 +138,18 @@ impl Meter {
             max_m: None,
             max_s: None,
             curve: curve.then(Vec::new),
+            subblocks: None,
             chbufs: Vec::new(),
             peaks: true,
             seg_ends: Vec::new(),
             seg_sums: Vec::new(),
         }
+    }
+
+    /// Also keeps the mean power of every 100 ms sub-block (4 bytes per 100 ms).
+    pub(crate) fn with_subblocks(mut self) -> Self {
+        self.subblocks = Some(Vec::new());
+        self
     }
 
     /// A meter of loudness only: no sample or true peaks, for a third of the cost.
@@ -286,6 +297,9 @@ impl Meter {
     }
 
     fn close_subblock(&mut self) {
+        if let Some(sub) = self.subblocks.as_mut() {
+            sub.push(mean_power(self.cur_sum, self.cur_frames));
+        }
         self.ring[self.ring_pos] = (self.cur_sum, self.cur_frames);
         self.ring_pos = (self.ring_pos + 1) % SHORT_TERM_SUBBLOCKS;
         self.ring_len = (self.ring_len + 1).min(SHORT_TERM_SUBBLOCKS);
@@ -341,6 +355,11 @@ impl Meter {
 
     pub(crate) fn finish(mut self) -> Loudness {
         self.tp.finish();
+        if let Some(sub) = self.subblocks.as_mut() {
+            if self.cur_frames > 0 {
+                sub.push(mean_power(self.cur_sum, self.cur_frames));
+            }
+        }
         // An input shorter than one window still has a loudness: measure it as one block.
         if !self.any_momentary || !self.any_short_term {
             if let Some(e) = self.whole_energy().filter(|&e| e > 0.0) {
@@ -374,7 +393,16 @@ impl Meter {
             max_momentary_lufs: self.max_m,
             max_short_term_lufs: self.max_s,
             curve: self.curve,
+            subblocks: self.subblocks,
         }
+    }
+}
+
+fn mean_power(sum: f64, frames: u64) -> f32 {
+    if frames > 0 {
+        (sum / frames as f64) as f32
+    } else {
+        0.0
     }
 }
 

@@ -280,7 +280,7 @@ pub const OPTIONS: &[OptionInfo] = &[
     opt(
         "lra_lu",
         Float,
-        "Loudness-range target, LU (dynamic mode only).",
+        "Loudness-range target, LU, of dynamic mode (default 11 there; refused in linear mode).",
         Part::Target(|o, n, v| {
             o.lra_lu = Some(v.float(n)?);
             Ok(())
@@ -289,9 +289,18 @@ pub const OPTIONS: &[OptionInfo] = &[
     opt(
         "mode",
         Text,
-        "linear (default) or dynamic (refused for now, never substituted).",
+        "linear (default): one gain and the limiter; dynamic: a smooth gain curve also brings the loudness range to lra_lu. Never switched silently.",
         Part::Target(|o, n, v| {
             o.mode = v.parse(n)?;
+            Ok(())
+        }),
+    ),
+    opt(
+        "gain_curve",
+        Bool,
+        "Report the gain applied every 100 ms, in dynamic mode (default false).",
+        Part::Target(|o, n, v| {
+            o.gain_curve = v.bool(n)?;
             Ok(())
         }),
     ),

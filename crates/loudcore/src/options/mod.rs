@@ -66,10 +66,14 @@ pub struct TargetOptions {
     pub target_lufs: Option<f64>,
     /// True-peak ceiling, dBTP. Default -1 (or the preset's).
     pub true_peak_dbtp: Option<f64>,
-    /// Loudness-range target (dynamic mode only).
+    /// Loudness-range target, LU (EBU Tech 3342), of dynamic mode: default 11 there;
+    /// refused in linear mode, which keeps the input's range.
     pub lra_lu: Option<f64>,
-    /// `Linear` (default). `Dynamic` is not supported yet and is refused, never substituted.
+    /// `Linear` (default): one gain and the true-peak limiter. `Dynamic`: a smooth gain
+    /// curve first brings the loudness range to `lra_lu`. Never switched silently.
     pub mode: Mode,
+    /// Report the gain applied every 100 ms (`Report::dynamic`, dynamic mode).
+    pub gain_curve: bool,
     /// Renders allowed per output before giving up on the target (default 4).
     pub max_attempts: Option<u32>,
 }

@@ -24,10 +24,31 @@ pub fn analyze_with(input: &Input, opts: &AnalyzeOptions) -> Result<Analysis> {
         let job = &opts.job;
         let mut ctl = Control::new(file.clone(), job.cancel.clone(), job.on_progress.clone());
         ctl.stage(Stage::Analyze, 0.0, 1.0);
-        let (analysis, _) = measure(input, &job.limits, &job.decode, opts.curve, None, &mut ctl)?;
+        let keep = Keep {
+            curve: opts.curve,
+            subblocks: false,
+        };
+        let pass = measure(input, &job.limits, &job.decode, keep, None, &mut ctl)?;
         ctl.done();
-        Ok(analysis)
+        Ok(pass.analysis)
     })
+}
+
+/// What pass 1 keeps beyond the Analysis's figures.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Keep {
+    /// Momentary and short-term loudness every 100 ms (`Analysis::curve`).
+    pub curve: bool,
+    /// The mean power of every 100 ms sub-block (dynamic mode's plan).
+    pub subblocks: bool,
+}
+
+/// What pass 1 found.
+pub(crate) struct Pass1 {
+    pub analysis: Analysis,
+    pub probe: Probe,
+    /// Mean K-weighted power per 100 ms sub-block, when kept.
+    pub subblocks: Option<Vec<f32>>,
 }
 
 /// Pass 1 of every job: decode and meter, within the current progress stage; also feeds
@@ -36,15 +57,18 @@ pub(crate) fn measure(
     input: &Input,
     limits: &Limits,
     decode_opts: &DecodeOptions,
-    curve: bool,
+    keep: Keep,
     mut sweep: Option<&mut Sweep>,
     ctl: &mut Control,
-) -> Result<(Analysis, Probe)> {
+) -> Result<Pass1> {
     let file = input.name();
     let opened = input::open(input, limits)?;
     let probe = opened.probe.clone();
     let weights = channel_weights(probe.channels as usize, probe.channel_mask);
-    let mut meter = Meter::new(probe.sample_rate, weights, curve);
+    let mut meter = Meter::new(probe.sample_rate, weights, keep.curve);
+    if keep.subblocks {
+        meter = meter.with_subblocks();
+    }
     let max_frames = limits
         .max_duration_s
         .map(|s| (s * f64::from(probe.sample_rate)).ceil() as u64);
@@ -91,5 +115,9 @@ pub(crate) fn measure(
         warnings: stats.warnings,
         curve: l.curve,
     };
-    Ok((analysis, probe))
+    Ok(Pass1 {
+        analysis,
+        probe,
+        subblocks: l.subblocks,
+    })
 }

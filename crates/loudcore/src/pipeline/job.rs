@@ -12,14 +12,17 @@
 
 use std::time::Instant;
 
+use super::analyze::{Keep, Pass1};
 use super::calibrate::calibrate;
 use super::measure::{ToMeasure, measure_all};
 use super::outputs::{Done, Kind, Ladder, Pending};
 use super::plan;
 use super::render::{self, ChainOut, ChainSpec, SinkSpec, Source};
-use super::report::{Report, Timings};
+use super::report::{DynamicReport, Report, Timings};
 use super::verify::judge;
 use crate::error::{Error, Result};
+use crate::gain::Mode;
+use crate::gain::dynamic::{self, DynamicPlan};
 use crate::gain::sweep::{LimiterResponse, Sweep};
 use crate::gain::targets::Targets;
 use crate::input::{Input, Probe};
@@ -32,6 +35,8 @@ pub(super) struct Job<'a> {
     opts: &'a JobOptions,
     targets: Targets,
     max_attempts: u32,
+    /// Report the applied gain every 100 ms (dynamic mode).
+    gain_curve: bool,
     outputs: Vec<Pending>,
     /// Where the variants among `outputs` go, if any.
     ladder: Option<Ladder>,
@@ -92,6 +97,7 @@ impl<'a> Job<'a> {
             opts,
             targets,
             max_attempts: target.attempts(),
+            gain_curve: target.gain_curve,
             outputs,
             ladder,
             ctl,
@@ -109,11 +115,29 @@ impl<'a> Job<'a> {
         for o in &self.outputs {
             o.check(&headers)?;
         }
-        let (analysis, probe, response) = self.pass1(&headers)?;
-        let Some(measured) = analysis.integrated_lufs else {
+        let (pass, response) = self.pass1(&headers)?;
+        let (analysis, probe) = (pass.analysis, pass.probe);
+        let Some(input_lufs) = analysis.integrated_lufs else {
             return Err(Error::SilentInput {
                 file: self.input.name(),
             });
+        };
+        // Dynamic mode: the gain curve, planned from pass 1. The input after the curve is
+        // what every later stage plans for: its loudness, and a bound on its peaks. Without
+        // a curve (the input's range is within the target) it is the linear job, sweep
+        // included.
+        let plan = self
+            .targets
+            .lra_lu
+            .map(|lra| dynamic::plan(pass.subblocks.as_deref().unwrap_or_default(), lra));
+        let curve = plan.as_ref().and_then(|p| p.curve.clone());
+        let (measured, true_peak, response) = match (&plan, &curve) {
+            (Some(p), Some(c)) => (
+                p.lufs.unwrap_or(input_lufs),
+                analysis.true_peak_dbtp.map(|tp| tp + c.range_db().1),
+                None,
+            ),
+            _ => (input_lufs, analysis.true_peak_dbtp, response),
         };
         let src = Source {
             sample_rate: probe.sample_rate,
@@ -121,6 +145,7 @@ impl<'a> Job<'a> {
             channel_mask: probe.channel_mask,
             source_bits: probe.bits_per_sample,
             tags: probe.tags.clone(),
+            curve,
         };
         plan::aim(
             &mut self.outputs,
@@ -131,7 +156,7 @@ impl<'a> Job<'a> {
         );
         let planned = plan::Input {
             lufs: measured,
-            true_peak_dbtp: analysis.true_peak_dbtp,
+            true_peak_dbtp: true_peak,
             sample_rate: probe.sample_rate,
             response: response.as_ref(),
         };
@@ -147,7 +172,7 @@ impl<'a> Job<'a> {
             let (cal_end, render_end, verify_end) = shares.round(from, !to_calibrate.is_empty());
             if !to_calibrate.is_empty() {
                 self.ctl.stage(Stage::Calibrate, from, cal_end);
-                self.calibrate(&src, &to_calibrate, &analysis, measured)?;
+                self.calibrate(&src, &to_calibrate, true_peak, measured)?;
             }
             self.ctl.stage(Stage::Render, cal_end, render_end);
             let rendered = self.render(&src, &todo)?;
@@ -155,14 +180,35 @@ impl<'a> Job<'a> {
             self.verify(&todo, rendered, &analysis)?;
             from = self.ctl.fraction();
         }
-        self.commit(analysis, measured)
+        let dynamic = plan.map(|p| self.dynamic_report(p, src.curve.as_ref()));
+        self.commit(analysis, measured, dynamic)
+    }
+
+    fn dynamic_report(&self, p: DynamicPlan, curve: Option<&dynamic::GainCurve>) -> DynamicReport {
+        let (lo, hi) = curve.map_or((0.0, 0.0), dynamic::GainCurve::range_db);
+        let base = self.targets.target_lufs - p.lufs.unwrap_or(self.targets.target_lufs);
+        DynamicReport {
+            lra_target_lu: self.targets.lra_lu.unwrap_or(dynamic::LRA_MARGIN_LU),
+            curve_applied: curve.is_some(),
+            planned_lra_lu: p.lra_lu,
+            gain_min_db: base + lo,
+            gain_max_db: base + hi,
+            max_gain_step_db: curve.map_or(0.0, dynamic::GainCurve::max_step_db),
+            gain_curve_db: self.gain_curve.then(|| {
+                let base = base as f32;
+                curve.map_or_else(
+                    || vec![base; p.frames],
+                    |c| c.db().iter().map(|g| base + g).collect(),
+                )
+            }),
+        }
     }
 
     /// Pass 1: decodes and meters the input. Where every output keeps the input's rate it
     /// also sweeps the limiter over a ladder of thresholds, so that the gain that lands on
     /// target after limiting comes without a calibration decode. Resampled outputs lose
     /// high frequencies, which K-weighting counts: they calibrate on their own rate.
-    fn pass1(&mut self, headers: &Probe) -> Result<(Analysis, Probe, Option<LimiterResponse>)> {
+    fn pass1(&mut self, headers: &Probe) -> Result<(Pass1, Option<LimiterResponse>)> {
         let mut sweep = self
             .outputs
             .iter()
@@ -172,17 +218,22 @@ impl<'a> Job<'a> {
                 Sweep::new(headers.sample_rate, weights)
             });
         let t0 = Instant::now();
-        let (analysis, probe) = super::analyze::measure(
+        // Dynamic mode plans its curve from the energy of every 100 ms.
+        let keep = Keep {
+            curve: false,
+            subblocks: self.targets.lra_lu.is_some(),
+        };
+        let pass = super::analyze::measure(
             self.input,
             &self.opts.limits,
             &self.opts.decode,
-            false,
+            keep,
             sweep.as_mut(),
             &mut self.ctl,
         )?;
         self.timings.analyze_s = t0.elapsed().as_secs_f64();
         self.timings.input_decodes += 1;
-        Ok((analysis, probe, sweep.and_then(Sweep::finish)))
+        Ok((pass, sweep.and_then(Sweep::finish)))
     }
 
     /// Calibration: decodes the input into meter chains until the gains that land on
@@ -191,7 +242,7 @@ impl<'a> Job<'a> {
         &mut self,
         src: &Source,
         which: &[usize],
-        analysis: &Analysis,
+        true_peak: Option<f64>,
         measured: f64,
     ) -> Result<()> {
         let t0 = Instant::now();
@@ -201,7 +252,7 @@ impl<'a> Job<'a> {
             &mut self.outputs,
             which,
             measured,
-            analysis.true_peak_dbtp,
+            true_peak,
             |specs: Vec<ChainSpec>| {
                 timings.input_decodes += 1;
                 render::render(input, &opts.limits, &opts.decode, ctl, src, specs)
@@ -297,7 +348,12 @@ impl<'a> Job<'a> {
 
     /// Every output is verified: only now write the ladder's playlists and replace
     /// anything at the destinations.
-    fn commit(mut self, analysis: Analysis, measured: f64) -> Result<Report> {
+    fn commit(
+        mut self,
+        analysis: Analysis,
+        measured: f64,
+        dynamic: Option<DynamicReport>,
+    ) -> Result<Report> {
         // Engaged means more than a rounding error of gain reduction.
         let limiter_active = self.outputs.iter().any(|o| o.min_gain < 0.999);
         let mut reports = Vec::with_capacity(self.outputs.len());
@@ -342,7 +398,13 @@ impl<'a> Job<'a> {
             input: analysis,
             target_lufs: self.targets.target_lufs,
             true_peak_dbtp: self.targets.ceiling_dbtp,
+            mode: if dynamic.is_some() {
+                Mode::Dynamic
+            } else {
+                Mode::Linear
+            },
             gain_db: self.targets.target_lufs - measured,
+            dynamic,
             limiter_active,
             outputs: reports,
             master_playlist,

@@ -120,14 +120,15 @@ fn measure_file(
         allow_truncated: false,
         threads,
     };
-    let (a, _) = super::analyze::measure(
+    let a = super::analyze::measure(
         &Input::from(encoded.output.temp_path().to_path_buf()),
         &Limits::default(),
         &decode,
-        false,
+        super::analyze::Keep::default(),
         None,
         ctl,
     )
+    .map(|p| p.analysis)
     .map_err(|e| match e {
         Error::Cancelled { .. } => e,
         e => Error::Internal {

@@ -17,7 +17,7 @@ mod verify;
 pub use analyze::{analyze, analyze_with};
 pub use hls::hls;
 pub use normalize::{normalize, normalize_to};
-pub use report::{OutputReport, Report, Timings, VariantReport};
+pub use report::{DynamicReport, OutputReport, Report, Timings, VariantReport};
 
 use crate::error::{Error, Result};
 use crate::panic::panic_message;

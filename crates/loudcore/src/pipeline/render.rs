@@ -15,6 +15,7 @@ use crate::codec::PacketEncoder;
 use crate::decode::{self, DecodeOptions};
 use crate::encode::{self, Encoded, EncoderSettings, OutputFormat, StreamSpec};
 use crate::error::{Error, Result};
+use crate::gain::dynamic::GainCurve;
 use crate::gain::{Detector, Limiter};
 use crate::hls::{Container, HlsCodec, Layout, VariantOut, VariantWriter};
 use crate::input::{self, Input, Limits, Tags};
@@ -122,6 +123,8 @@ pub(crate) struct Source {
     pub channel_mask: Option<u64>,
     pub source_bits: Option<u32>,
     pub tags: Tags,
+    /// Dynamic mode's gain curve, applied to the decoded input before anything else.
+    pub curve: Option<GainCurve>,
 }
 
 /// A block of audio at one output rate and its oversampled peak envelope, shared by every
@@ -492,8 +495,16 @@ pub(crate) fn render(
             senders.push(tx);
             tap_handles.push(scope.spawn(move || tap.run(rx, chains)));
         }
+        let mut curve = src
+            .curve
+            .as_ref()
+            .map(|c| c.applier(src.sample_rate, src.channels));
         let decoded = decode::stream(opened, &file, decode_opts, ctl, |block| {
-            let shared = Arc::new(block.to_vec());
+            let mut pcm = block.to_vec();
+            if let Some(c) = curve.as_mut() {
+                c.apply(&mut pcm);
+            }
+            let shared = Arc::new(pcm);
             for tx in &senders {
                 if tx.send(Decoded::Pcm(shared.clone())).is_err() {
                     return Err(chain_stopped());

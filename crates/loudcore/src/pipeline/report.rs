@@ -1,6 +1,7 @@
 //! The Report of a normalize or HLS job, in the field names of the public contract.
 
 use crate::encode::OutputFormat;
+use crate::gain::Mode;
 use crate::hls::{Container, HlsCodec};
 use crate::loudness::Analysis;
 
@@ -61,8 +62,14 @@ pub struct Report {
     /// The loudness target and true-peak ceiling the job aimed for.
     pub target_lufs: f64,
     pub true_peak_dbtp: f64,
-    /// Gain planned from the measurement: target minus integrated loudness.
+    /// `linear` or `dynamic`, as asked (never switched).
+    pub mode: Mode,
+    /// Gain planned from the measurement: target minus integrated loudness (in dynamic
+    /// mode, minus the integrated loudness after the gain curve, which adds to it).
     pub gain_db: f64,
+    /// What dynamic mode did; absent in linear mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic: Option<DynamicReport>,
     /// Whether the true-peak limiter had to reduce gain anywhere.
     pub limiter_active: bool,
     pub outputs: Vec<OutputReport>,
@@ -73,6 +80,29 @@ pub struct Report {
     pub elapsed_s: f64,
     /// Where the time went.
     pub timings: Timings,
+}
+
+/// What dynamic mode planned. Gains are before the true-peak limiter: `gain_db` of the
+/// Report plus the curve.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct DynamicReport {
+    /// The loudness-range target, LU.
+    pub lra_target_lu: f64,
+    /// Whether a gain curve was applied: `false` where the input's range was already at or
+    /// under the target, and the result is then exactly linear mode's.
+    pub curve_applied: bool,
+    /// Loudness range the plan expected of the output, LU (each output's `lra_lu` is what
+    /// its decoded file measures).
+    pub planned_lra_lu: f64,
+    /// Lowest and highest gain applied, dB.
+    pub gain_min_db: f64,
+    pub gain_max_db: f64,
+    /// Largest change of the gain between successive 100 ms frames, dB.
+    pub max_gain_step_db: f64,
+    /// The gain applied every 100 ms (frame `k` centred at `(k + 0.5) / 10` s), dB; with
+    /// the `gain_curve` option.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gain_curve_db: Option<Vec<f32>>,
 }
 
 /// Wall time per stage, in seconds.
