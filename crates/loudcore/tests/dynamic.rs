@@ -11,6 +11,11 @@
 //!   linear job's output, byte for byte;
 //! - music after 20 s of -60 dBFS noise is at its level within 3 s of starting.
 //!
+//! With `LOUDCORE_COMPARE_FFMPEG=1` each case also runs FFmpeg's two-pass dynamic loudnorm
+//! (pass 1 `print_format=json`, pass 2 with the measured values and `LRA=`, to the same
+//! format at the input's rate) and prints its figures beside loudcore's: the comparison of
+//! the note.
+//!
 //! Signals are made here (music-like sections far apart in level, a speech-like signal,
 //! a quiet intro, pink noise); `track.mp3` of the corpus (LRA about 20 LU) runs when
 //! `LOUDCORE_CORPUS` is set. The 1-hour mix is the ignored `dynamic_on_the_hour_mix`.
@@ -256,6 +261,9 @@ fn check_dynamic(
             d.max_gain_step_db
         ));
     }
+    if std::env::var_os("LOUDCORE_COMPARE_FFMPEG").is_some() {
+        ffmpeg_dynamic(&label, input, ext, target, dir, r.input.sample_rate);
+    }
     println!(
         "{label:<28} in I {:>6.2} LRA {input_lra:>5.2} | out I {:>6.2} TP {:>6.2} LRA {out_lra:>5.2} (planned {:.2}) | gain {:+.2}..{:+.2} dB, step {step:.2} dB | attempts {}, decodes {}, {:.1} s",
         src.integrated_lufs.unwrap_or(f64::NAN),
@@ -269,6 +277,79 @@ fn check_dynamic(
         r.elapsed_s,
     );
     Some(r)
+}
+
+/// FFmpeg's two-pass dynamic loudnorm on the same input, measured the same way (printed
+/// only: the comparison for the note).
+fn ffmpeg_dynamic(
+    label: &str,
+    input: &Path,
+    ext: &str,
+    target: (f64, f64, f64),
+    dir: &Path,
+    rate: u32,
+) {
+    let (t, c, lra) = target;
+    let out = dir.join(format!("ffmpeg-{}.{ext}", label.replace(['/', ' '], "_")));
+    let pass1 = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-nostats", "-i"])
+        .arg(input)
+        .args([
+            "-af",
+            &format!("loudnorm=I={t}:TP={c}:LRA={lra}:print_format=json"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg pass 1");
+    let text = String::from_utf8_lossy(&pass1.stderr);
+    let json = &text[text.rfind('{').unwrap_or(0)..=text.rfind('}').unwrap_or(0)];
+    let v: serde_json::Value = serde_json::from_str(json).expect("loudnorm json");
+    let f = |k: &str| v[k].as_str().unwrap_or("0").to_string();
+    let filter = format!(
+        "loudnorm=I={t}:TP={c}:LRA={lra}:measured_I={}:measured_TP={}:measured_LRA={}:measured_thresh={}:offset={}",
+        f("input_i"),
+        f("input_tp"),
+        f("input_lra"),
+        f("input_thresh"),
+        f("target_offset")
+    );
+    let codec: &[&str] = if ext == "mp3" {
+        &["-c:a", "libmp3lame", "-q:a", "0"]
+    } else {
+        &["-c:a", "pcm_s24le"]
+    };
+    let mut args = vec![
+        "-i".to_string(),
+        input.display().to_string(),
+        "-af".into(),
+        filter,
+        "-ar".into(),
+        rate.to_string(),
+    ];
+    args.extend(codec.iter().map(|a| a.to_string()));
+    args.push(out.display().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::ffmpeg(&args).expect("ffmpeg pass 2");
+    let m = ffmpeg_ebur128(&out, dir).expect("measure ffmpeg output");
+    let probe = common::ffprobe(&out).expect("probe");
+    println!(
+        "{:<28} FFmpeg: out I {:>6.2} TP {:>6.2} LRA {:>5.2} | {} Hz, {:.3} s | type {}",
+        label,
+        m.integrated_lufs.unwrap_or(f64::NAN),
+        m.true_peak_dbtp,
+        m.lra_lu.unwrap_or(f64::NAN),
+        probe.sample_rate,
+        m.duration_s(probe.sample_rate),
+        v["normalization_type"].as_str().unwrap_or("?"),
+    );
+    if label.starts_with("quiet-intro") {
+        let (early, later, intro) = intro_levels(&out);
+        println!(
+            "{label:<28} FFmpeg: music 3-6 s in {early:.2} LUFS, later {later:.2}, intro {intro:.2}"
+        );
+    }
 }
 
 fn report_failures(failures: &[String]) {
@@ -334,8 +415,25 @@ fn dynamic_mode_on_made_signals() {
 /// and the intro is not brought up to the music's level.
 fn check_quiet_intro(r: &Report, failures: &mut Vec<String>) {
     let out = &r.outputs[0].path;
+    let (early, later, intro) = intro_levels(Path::new(out));
+    println!("quiet-intro -> {out}: music 3-6 s in {early:.2} LUFS, later {later:.2}");
+    if (early - later).abs() > 1.0 {
+        failures.push(format!(
+            "quiet-intro -> {out}: {early:.2} LUFS 3-6 s into the music, {later:.2} later on"
+        ));
+    }
+    if intro > later - 20.0 {
+        failures.push(format!(
+            "quiet-intro -> {out}: the intro was brought up to {intro:.1} LUFS (music {later:.1})"
+        ));
+    }
+}
+
+/// Mean momentary loudness of a quiet-intro output 3-6 s into the music, later on in the
+/// same section, and during the intro.
+fn intro_levels(out: &Path) -> (f64, f64, f64) {
     let a = loudcore::analyze_with(
-        &Input::from(PathBuf::from(out)),
+        &Input::from(out.to_path_buf()),
         &AnalyzeOptions {
             curve: true,
             ..Default::default()
@@ -353,20 +451,11 @@ fn check_quiet_intro(r: &Report, failures: &mut Vec<String>) {
         10.0 * (v.iter().sum::<f64>() / v.len().max(1) as f64).log10()
     };
     let start = QUIET_INTRO_MUSIC_START_S;
-    let early = mean(start + 3.0, start + 6.0);
-    let later = mean(start + 12.0, start + 28.0);
-    println!("quiet-intro -> {out}: music 3-6 s in {early:.2} LUFS, later {later:.2}");
-    if (early - later).abs() > 1.0 {
-        failures.push(format!(
-            "quiet-intro -> {out}: {early:.2} LUFS 3-6 s into the music, {later:.2} later on"
-        ));
-    }
-    let intro = mean(1.0, start - 2.0);
-    if intro > later - 20.0 {
-        failures.push(format!(
-            "quiet-intro -> {out}: the intro was brought up to {intro:.1} LUFS (music {later:.1})"
-        ));
-    }
+    (
+        mean(start + 3.0, start + 6.0),
+        mean(start + 12.0, start + 28.0),
+        mean(1.0, start - 2.0),
+    )
 }
 
 #[test]
