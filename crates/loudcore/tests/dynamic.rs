@@ -72,7 +72,7 @@ fn pink(seconds: f64, dbfs: f64, seed: u64) -> Signal {
             let w = rng.next();
             st[0] = 0.99886 * st[0] + w * 0.0555179;
             st[1] = 0.99332 * st[1] + w * 0.0750759;
-            st[2] = 0.96900 * st[2] + w * 0.1538520;
+            st[2] = 0.96900 * st[2] + w * 0.153_852;
             st[3] = 0.86650 * st[3] + w * 0.3104856;
             st[4] = 0.55000 * st[4] + w * 0.5329522;
             st[5] = -0.7616 * st[5] - w * 0.0168980;
@@ -534,7 +534,7 @@ fn dynamic_mode_on_a_ladder() {
         target: options(TARGETS[0], Mode::Dynamic, false).target,
         ..Default::default()
     };
-    let r = loudcore::hls(&Input::from(input), &dir.join("ladder"), &opts).expect("ladder");
+    let r = loudcore::hls(&Input::from(input), dir.join("ladder"), &opts).expect("ladder");
     let d = r.dynamic.as_ref().expect("dynamic report");
     assert!(d.curve_applied && r.mode == Mode::Dynamic);
     assert_eq!(r.outputs.len(), 3);

@@ -84,7 +84,7 @@ fn the_applier_interpolates_between_centres() {
     };
     // 10 frames per second: one frame per sub-block, at its centre.
     let mut a = curve.applier(10, 1);
-    let mut x = vec![1.0f32; 4];
+    let mut x = [1.0f32; 4];
     a.apply(&mut x[..1]);
     a.apply(&mut x[1..]);
     assert!((x[0] - 1.0).abs() < 1e-6);
@@ -95,7 +95,7 @@ fn the_applier_interpolates_between_centres() {
     );
     // Between centres: linear in amplitude.
     let mut a = curve.applier(20, 2);
-    let mut y = vec![1.0f32; 8];
+    let mut y = [1.0f32; 8];
     a.apply(&mut y);
     assert!((y[0] - 1.0).abs() < 1e-6 && (y[1] - 1.0).abs() < 1e-6);
     assert!((y[2] - 1.25).abs() < 1e-5, "{y:?}");
