@@ -1,8 +1,8 @@
 //! Normalize acceptance on synthesised signals (no corpus needed): every output is decoded
 //! and measured by an independent meter, FFmpeg's `ebur128=peak=true`, and must land within
 //! 0.1 LU of the target, under the true-peak ceiling, with the input's duration (FFmpeg's
-//! decoded sample count, within 1 ms) and sample rate. Also the refusals (silence, dynamic
-//! mode, unknown extensions, 5.1 to MP3), presets, resampling, tags, bit depths, atomic
+//! decoded sample count, within 1 ms) and sample rate. Also the refusals (silence, a range
+//! target in linear mode, unknown extensions, 5.1 to MP3), presets, resampling, tags, bit depths, atomic
 //! writes, cancellation, progress and the Report's fields.
 //!
 //! Tests that need `ffmpeg`/`ffprobe` fail when `CI` is set and they are missing, and are
@@ -403,24 +403,26 @@ fn silent_input_is_an_error_and_writes_nothing() {
 }
 
 #[test]
-fn dynamic_mode_is_refused_not_substituted() {
+fn a_range_target_in_linear_mode_is_refused_not_substituted() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = wav_input(dir.path(), "in.wav", &music(44_100, 3.0, 1, 2));
     let out = dir.path().join("out.wav");
-    for lra in [None, Some(7.0)] {
+    // Linear mode keeps the input's range: a range target there is refused, never turned
+    // into dynamic mode behind the caller's back (as FFmpeg's loudnorm does).
+    for lra in [7.0, 11.0] {
         let opts = NormalizeOptions {
             target: loudcore::TargetOptions {
-                mode: Mode::Dynamic,
-                lra_lu: lra,
+                mode: Mode::Linear,
+                lra_lu: Some(lra),
                 ..Default::default()
             },
             ..Default::default()
         };
         let e = normalize(&Input::from(input.as_path()), &out, &opts)
-            .expect_err("dynamic mode is not supported yet");
+            .expect_err("a range target in linear mode");
         match &e {
             Error::InvalidOptions { detail } => {
-                assert!(detail.contains("not supported yet"), "{detail}")
+                assert!(detail.contains("dynamic mode"), "{detail}")
             }
             other => panic!("expected InvalidOptions, got {other:?}"),
         }
@@ -428,6 +430,17 @@ fn dynamic_mode_is_refused_not_substituted() {
         assert!(!out.exists());
     }
     assert_eq!(temp_leftovers(dir.path()), Vec::<String>::new());
+    // Dynamic mode is what was asked for, and the report says so.
+    let opts = NormalizeOptions {
+        target: loudcore::TargetOptions {
+            mode: Mode::Dynamic,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = normalize(&Input::from(input.as_path()), &out, &opts).expect("dynamic mode");
+    assert_eq!(r.mode, Mode::Dynamic);
+    assert!(r.dynamic.is_some_and(|d| d.lra_target_lu == 11.0));
 }
 
 #[test]
